@@ -1,0 +1,3 @@
+from realtime_cli.cli import main
+
+main()

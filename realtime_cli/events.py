@@ -1,0 +1,180 @@
+"""The event catalog: every wire ``type`` string, spelled once, exactly as the protocol spells it.
+
+Also the small pieces every side needs: ids, client-event builders, and parsing a server frame.
+Validation of client events lives in ``schema.py``; this module holds no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from enum import StrEnum
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class Client(StrEnum):
+    """Client events accepted by the GA server (protocol.md §2)."""
+
+    session_update = "session.update"
+    input_audio_buffer_append = "input_audio_buffer.append"
+    input_audio_buffer_commit = "input_audio_buffer.commit"
+    input_audio_buffer_clear = "input_audio_buffer.clear"
+    output_audio_buffer_clear = "output_audio_buffer.clear"
+    conversation_item_create = "conversation.item.create"
+    conversation_item_retrieve = "conversation.item.retrieve"
+    conversation_item_truncate = "conversation.item.truncate"
+    conversation_item_delete = "conversation.item.delete"
+    response_create = "response.create"
+    response_cancel = "response.cancel"
+
+
+class Server(StrEnum):
+    """GA server events (protocol.md §3 and §8)."""
+
+    error = "error"
+    session_created = "session.created"
+    session_updated = "session.updated"
+    conversation_created = "conversation.created"
+    conversation_item_added = "conversation.item.added"
+    conversation_item_done = "conversation.item.done"
+    conversation_item_created = "conversation.item.created"
+    conversation_item_retrieved = "conversation.item.retrieved"
+    conversation_item_truncated = "conversation.item.truncated"
+    conversation_item_deleted = "conversation.item.deleted"
+    input_audio_buffer_committed = "input_audio_buffer.committed"
+    input_audio_buffer_cleared = "input_audio_buffer.cleared"
+    input_audio_buffer_speech_started = "input_audio_buffer.speech_started"
+    input_audio_buffer_speech_stopped = "input_audio_buffer.speech_stopped"
+    input_audio_buffer_timeout_triggered = "input_audio_buffer.timeout_triggered"
+    input_audio_buffer_dtmf_event_received = "input_audio_buffer.dtmf_event_received"
+    input_transcription_delta = "conversation.item.input_audio_transcription.delta"
+    input_transcription_completed = "conversation.item.input_audio_transcription.completed"
+    input_transcription_segment = "conversation.item.input_audio_transcription.segment"
+    input_transcription_failed = "conversation.item.input_audio_transcription.failed"
+    response_created = "response.created"
+    response_done = "response.done"
+    response_output_item_added = "response.output_item.added"
+    response_output_item_done = "response.output_item.done"
+    response_content_part_added = "response.content_part.added"
+    response_content_part_done = "response.content_part.done"
+    response_output_text_delta = "response.output_text.delta"
+    response_output_text_done = "response.output_text.done"
+    response_output_audio_delta = "response.output_audio.delta"
+    response_output_audio_done = "response.output_audio.done"
+    response_output_audio_transcript_delta = "response.output_audio_transcript.delta"
+    response_output_audio_transcript_done = "response.output_audio_transcript.done"
+    response_function_call_arguments_delta = "response.function_call_arguments.delta"
+    response_function_call_arguments_done = "response.function_call_arguments.done"
+    response_mcp_call_arguments_delta = "response.mcp_call_arguments.delta"
+    response_mcp_call_arguments_done = "response.mcp_call_arguments.done"
+    response_mcp_call_in_progress = "response.mcp_call.in_progress"
+    response_mcp_call_completed = "response.mcp_call.completed"
+    response_mcp_call_failed = "response.mcp_call.failed"
+    mcp_list_tools_in_progress = "mcp_list_tools.in_progress"
+    mcp_list_tools_completed = "mcp_list_tools.completed"
+    mcp_list_tools_failed = "mcp_list_tools.failed"
+    output_audio_buffer_started = "output_audio_buffer.started"
+    output_audio_buffer_stopped = "output_audio_buffer.stopped"
+    output_audio_buffer_cleared = "output_audio_buffer.cleared"
+    rate_limits_updated = "rate_limits.updated"
+
+
+# Older servers and recordings speak the beta protocol; these names map onto their GA twins so
+# they are tracked and rendered the same way (protocol.md §3.12).
+BETA_TO_GA: dict[str, Server] = {
+    "response.text.delta": Server.response_output_text_delta,
+    "response.text.done": Server.response_output_text_done,
+    "response.audio.delta": Server.response_output_audio_delta,
+    "response.audio.done": Server.response_output_audio_done,
+    "response.audio_transcript.delta": Server.response_output_audio_transcript_delta,
+    "response.audio_transcript.done": Server.response_output_audio_transcript_done,
+}
+
+DELTA_TYPES = frozenset(
+    {
+        Server.response_output_text_delta,
+        Server.response_output_audio_delta,
+        Server.response_output_audio_transcript_delta,
+        Server.response_function_call_arguments_delta,
+        Server.response_mcp_call_arguments_delta,
+        Server.input_transcription_delta,
+    }
+)
+
+VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+MODALITIES = ("text", "audio")
+AUDIO_FORMATS = ("audio/pcm", "audio/pcmu", "audio/pcma")
+TOOL_CHOICE_MODES = ("auto", "none", "required")
+CONVERSATION_MODES = ("auto", "none")
+RESPONSE_STATUSES = ("in_progress", "completed", "cancelled", "failed", "incomplete")
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_id(prefix: str) -> str:
+    """An id shaped like the live service's: a prefix and 21 alphanumerics (``resp_Cdul...``)."""
+    return prefix + "_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(21))
+
+
+def ga_type(type_: str) -> str:
+    """The GA name of a server event type (beta names mapped, everything else unchanged)."""
+    return BETA_TO_GA.get(type_, type_)
+
+
+class FrameError(ValueError):
+    """A server frame that is not a JSON object with a string ``type``."""
+
+
+def parse_server_frame(frame: str | bytes) -> JSON:
+    """Parse one server frame. Unknown types are kept as they are: a new event must never crash."""
+    if isinstance(frame, bytes):
+        raise FrameError(f"binary frame of {len(frame)} bytes (the protocol sends text JSON)")
+    try:
+        event = json.loads(frame)
+    except json.JSONDecodeError as exc:
+        raise FrameError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        raise FrameError("not a JSON object with a string 'type'")
+    return event
+
+
+def encode(event: JSON) -> str:
+    """The wire form of a client event: compact JSON, non-ASCII kept as is."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def user_message(text: str) -> JSON:
+    """A user text message item (protocol.md §2.10)."""
+    return {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": text}],
+    }
+
+
+def item_create(item: JSON, event_id: str | None = None) -> JSON:
+    event: JSON = {"type": Client.conversation_item_create, "item": item}
+    if event_id:
+        event["event_id"] = event_id
+    return event
+
+
+def response_create(response: JSON | None = None, event_id: str | None = None) -> JSON:
+    event: JSON = {"type": Client.response_create}
+    if response:
+        event["response"] = response
+    if event_id:
+        event["event_id"] = event_id
+    return event
+
+
+def response_cancel(response_id: str | None = None, event_id: str | None = None) -> JSON:
+    event: JSON = {"type": Client.response_cancel}
+    if response_id:
+        event["response_id"] = response_id
+    if event_id:
+        event["event_id"] = event_id
+    return event
