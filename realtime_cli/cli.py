@@ -1,0 +1,234 @@
+"""The command line (typer). The only module that imports typer/click.
+
+Options become settings here and are handed to the module that does the work; ``main`` is the
+one place that catches broadly, turning ``RtcError`` into a one-line message and its exit code.
+Heavy modules are imported inside the commands that use them, so ``rtc --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn
+
+import typer
+
+from realtime_cli import __version__
+from realtime_cli.config import Endpoint, select_endpoint
+from realtime_cli.errors import ExitCode, RtcError
+from realtime_cli.options import ResponseOptions, build_response
+
+EXIT_CODES_HELP = """\
+Exit codes: 0 the response completed (or was cancelled by --cancel-after);
+1 it ended failed, incomplete or cancelled, or the server answered with an error;
+2 usage or validation error (nothing sent); 3 could not connect or authenticate;
+4 connection lost mid-work; 130 interrupted (Ctrl-C, after cancelling the response).
+"""
+
+app = typer.Typer(
+    name="rtc",
+    help=(
+        "rtc: a terminal console for OpenAI Realtime WebSocket endpoints (OpenAI, Azure, "
+        "compatible servers). With no API key and no --url, rtc uses its built-in local server."
+        "\n\nExample: rtc create --instructions 'Say hello'"
+    ),
+    no_args_is_help=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# -- shared option declarations (one grammar: the console parses `create` with the same command)
+
+UrlOpt = Annotated[
+    str | None,
+    typer.Option("--url", help="Endpoint URL, used exactly as given (env RTC_URL).", metavar="URL"),
+]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        help="API key (env OPENAI_API_KEY). Never printed.",
+        metavar="KEY",
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="Model (env RTC_MODEL; default gpt-realtime).", metavar="MODEL"),
+]
+LocalOpt = Annotated[
+    bool, typer.Option("--local", help="Use the built-in local server even if a key is set.")
+]
+
+
+def _endpoint(url: str | None, api_key: str | None, model: str | None, local: bool) -> Endpoint:
+    return select_endpoint(url=url, api_key=api_key, model=model, local=local, environ=os.environ)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rtc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", help="Show the version and exit.", callback=_version),
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def create(
+    prompt: Annotated[
+        str | None,
+        typer.Argument(
+            help="A user message to add first (conversation.item.create).", show_default=False
+        ),
+    ] = None,
+    instructions: Annotated[
+        str | None, typer.Option("--instructions", "-i", help="Instructions for this response.")
+    ] = None,
+    modality: Annotated[
+        Literal["text", "audio"] | None,
+        typer.Option("--modality", help="Output modality."),
+    ] = None,
+    conversation: Annotated[
+        Literal["auto", "none"] | None,
+        typer.Option("--conversation", help="auto: write to the conversation; none: out-of-band."),
+    ] = None,
+    metadata: Annotated[
+        list[str] | None,
+        typer.Option("--metadata", "-m", help="KEY=VALUE echoed on the response (repeatable)."),
+    ] = None,
+    input_: Annotated[
+        list[str] | None,
+        typer.Option("--input", help="Inline user message in response.input (repeatable)."),
+    ] = None,
+    max_output_tokens: Annotated[
+        str | None, typer.Option("--max-output-tokens", help="1-4096 or inf.", metavar="N|inf")
+    ] = None,
+    voice: Annotated[str | None, typer.Option("--voice", help="Output voice (e.g. marin).")] = None,
+    tools: Annotated[
+        Path | None, typer.Option("--tools", help="JSON file with a list of tools.", metavar="FILE")
+    ] = None,
+    tool_choice: Annotated[
+        str | None,
+        typer.Option("--tool-choice", help="auto, none, required, or a function name."),
+    ] = None,
+    event_id: Annotated[
+        str | None, typer.Option("--event-id", help="event_id of the response.create.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            help="PATH=VALUE (string) or PATH:=JSON into the response, e.g. -s metadata.k=v.",
+        ),
+    ] = None,
+    cancel_after: Annotated[
+        float | None,
+        typer.Option(
+            "--cancel-after", help="Send response.cancel after SECONDS.", metavar="SECONDS"
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Give up after SECONDS.", metavar="SECONDS")
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print server events as JSON lines on stdout, nothing else."),
+    ] = False,
+    show_events: Annotated[
+        bool, typer.Option("--events", help="Show every server event as a compact row.")
+    ] = False,
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+    model: ModelOpt = None,
+    local: LocalOpt = False,
+) -> None:
+    """Send one response.create, stream the answer, show the final status.
+
+    Example: rtc create "What is the capital of France?" --modality text -m run=42
+    """
+    from realtime_cli.oneshot import CreateJob, run_create
+
+    options = ResponseOptions(
+        instructions=instructions,
+        modality=modality,
+        conversation=conversation,
+        metadata=metadata or (),
+        inputs=input_ or (),
+        max_output_tokens=max_output_tokens,
+        voice=voice,
+        tools_file=tools,
+        tool_choice=tool_choice,
+        sets=set_ or [],
+    )
+    job = CreateJob(
+        endpoint=_endpoint(url, api_key, model, local),
+        response=build_response(options),
+        prompt=prompt,
+        event_id=event_id,
+        cancel_after=cancel_after,
+        timeout=timeout,
+        json_output=json_output,
+        show_events=show_events,
+    )
+    raise typer.Exit(asyncio.run(run_create(job)))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")] = 8765,
+    token_delay_ms: Annotated[
+        float, typer.Option("--token-delay-ms", help="Delay between output tokens.", min=0)
+    ] = 20,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key", help="Require this key (Bearer or api-key header).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Run the built-in local Realtime server (GA protocol, deterministic model).
+
+    The first line on stdout is the URL to connect to. Stop with Ctrl-C.
+
+    Example: rtc serve --port 0 --token-delay-ms 50
+    """
+    from realtime_cli.server.app import serve_forever
+
+    def announce(url: str) -> None:
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(serve_forever(host, port, token_delay_ms, api_key, announce))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise RtcError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def main() -> NoReturn:
+    """Entry point: every expected failure becomes one line on stderr and an exit code."""
+    try:
+        app()  # standalone: usage errors exit 2 with typer's message
+    except RtcError as exc:
+        sys.stderr.write(f"rtc: error: {exc.message}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(ExitCode.OK)

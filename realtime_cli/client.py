@@ -1,0 +1,148 @@
+"""A connected Realtime session, shared by ``rtc create``, the console and pipe mode.
+
+``open_session`` connects to the selected endpoint (starting the built-in server in this event
+loop when no endpoint is configured), waits for the first server event, and turns a fatal first
+answer (``invalid_api_key`` then close 3000, ``invalid_model`` then close 4000, ...) into a
+``ConnectError``. ``Session`` then sends validated client events with an ``event_id`` filled in
+and reads server events, feeding the tracker, so every ``error`` can be tied to its cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from realtime_cli.config import Endpoint
+from realtime_cli.errors import ConnectError, ConnectionLost
+from realtime_cli.events import JSON, FrameError, Server, parse_server_frame
+from realtime_cli.options import checked
+from realtime_cli.tracker import Tracker, Update
+from realtime_cli.transport import Transport
+
+FATAL_CLOSE_CODES = (3000, 4000)
+
+
+@dataclass
+class Received:
+    """One server frame: the text as it came, the parsed event, when, and what it changed."""
+
+    text: str
+    event: JSON
+    t: float
+    update: Update
+
+
+class Session:
+    """Sends and receives on one transport, keeping the tracker up to date.
+
+    One task reads (``receive``) while others may send: websockets allows that.
+    """
+
+    def __init__(self, transport: Transport, endpoint: Endpoint, fill_ids: bool = True) -> None:
+        self.transport = transport
+        self.endpoint = endpoint
+        self.tracker = Tracker()
+        self.fill_ids = fill_ids
+        self._started = time.monotonic()
+        self._ids = itertools.count(1)
+        self.on_sent: list[Callable[[JSON, str, float], None]] = []
+        # Front ends replace this to show it; a bad frame never ends the session.
+        self.on_bad_frame: Callable[[str], None] = lambda reason: None
+
+    def now(self) -> float:
+        """Seconds since the connection opened: the clock of every timing rtc shows."""
+        return time.monotonic() - self._started
+
+    def next_event_id(self) -> str:
+        return f"rtc_{next(self._ids)}"
+
+    async def send(self, event: JSON, *, validate: bool = True) -> JSON:
+        """Validate, fill in ``event_id``, send, and record. Returns the event as sent."""
+        if self.fill_ids and not event.get("event_id"):
+            event = {**event, "event_id": self.next_event_id()}
+        if validate:
+            checked(event)
+        text = await self.transport.send(event)
+        t = self.now()
+        self.tracker.sent(event, t)
+        for hook in self.on_sent:
+            hook(event, text, t)
+        return event
+
+    async def receive(self) -> Received:
+        """The next server event. Frames that are not JSON objects are skipped with a notice
+        through ``on_bad_frame``; a close raises ``ConnectionLost``."""
+        while True:
+            frame = await self.transport.recv()
+            t = self.now()
+            try:
+                event = parse_server_frame(frame)
+            except FrameError as exc:
+                self.on_bad_frame(str(exc))
+                continue
+            text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+            return Received(text, event, t, self.tracker.feed(event, t))
+
+    async def close(self) -> None:
+        await self.transport.close(1000)
+
+
+async def _first_event(session: Session, wait: float) -> Received:
+    where = session.endpoint.display
+    try:
+        async with asyncio.timeout(wait):
+            first = await session.receive()
+    except TimeoutError:
+        raise ConnectError(f"{where}: no session.created within {wait:g}s") from None
+    except ConnectionLost as exc:
+        raise ConnectError(f"{where}: {exc.message}") from None
+    if first.update.type != Server.error:
+        return first
+    # A fatal error comes right before the close (protocol.md §1.6): wait for it to say why.
+    error = first.update.error
+    message = f"{error.code or 'error'}: {error.message}" if error else "error"
+    with contextlib.suppress(ConnectionLost, TimeoutError):
+        async with asyncio.timeout(2):
+            while True:
+                await session.transport.recv()
+    code = session.transport.close_code
+    if code is None:
+        return first  # a non-fatal error as the first event: odd, but the session is alive
+    raise ConnectError(session.endpoint.scrub(f"{where}: {message} (close {code})"))
+
+
+@contextlib.asynccontextmanager
+async def open_session(
+    endpoint: Endpoint,
+    *,
+    announce: Callable[[str], None] = lambda line: None,
+    on_first: Callable[[Received], None] = lambda received: None,
+    token_delay_ms: float = 20,
+    open_timeout: float = 15.0,
+    fill_ids: bool = True,
+) -> AsyncIterator[Session]:
+    """Connect, wait for the first server event (handed to ``on_first``), yield the session.
+
+    On exit the socket is closed with code 1000 (and the local server, if started, stopped).
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        if endpoint.url is None:
+            # Imported here: commands that talk to a real endpoint never pay for the server.
+            from realtime_cli.server.app import running
+
+            server = await stack.enter_async_context(running(token_delay_ms=token_delay_ms))
+            url = f"{server.url}?model={endpoint.model}"
+            announce(f"rtc: no --url or API key: using the built-in local server at {server.url}")
+            endpoint = endpoint.with_url(url)
+        assert endpoint.url is not None
+        transport = await Transport.connect(
+            endpoint.url, endpoint.headers, endpoint.subprotocols, open_timeout
+        )
+        session = Session(transport, endpoint, fill_ids)
+        stack.push_async_callback(session.close)
+        on_first(await _first_event(session, open_timeout))
+        yield session

@@ -1,0 +1,192 @@
+"""``rtc create``: send one ``response.create``, follow it to ``response.done``, exit with a code
+scripts can trust (see ``errors.ExitCode`` and the README's table).
+
+Output: in ``--json`` mode stdout carries every server frame as received, one per line, and
+nothing else. Otherwise the answer streams to stdout as it arrives and a panel follows at
+``response.done``; ``--events`` prints a compact row per server event instead of the stream.
+Human messages (notices, errors) always go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import IO
+
+from realtime_cli import events
+from realtime_cli.client import Received, Session, open_session
+from realtime_cli.config import Endpoint
+from realtime_cli.errors import ConnectionLost, ExitCode
+from realtime_cli.events import JSON, Server
+from realtime_cli.options import checked
+from realtime_cli.render import EventRows, error_text, make_console, response_panel
+from realtime_cli.tracker import ResponseState
+
+CANCEL_GRACE = 3.0  # how long Ctrl-C waits for the cancelled response.done
+RATE_LIMITS_GRACE = 0.5  # rate_limits.updated follows response.done by ~43 ms live
+
+
+@dataclass
+class CreateJob:
+    endpoint: Endpoint
+    response: JSON
+    prompt: str | None = None
+    event_id: str | None = None
+    cancel_after: float | None = None
+    timeout: float | None = None
+    json_output: bool = False
+    show_events: bool = False
+    token_delay_ms: float = 20
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+
+    def client_events(self) -> list[JSON]:
+        """The events to send, validated before anything is connected (exit 2 if invalid)."""
+        sent = []
+        if self.prompt is not None:
+            sent.append(checked(events.item_create(events.user_message(self.prompt))))
+        sent.append(checked(events.response_create(self.response, self.event_id)))
+        return sent
+
+
+class _Run:
+    def __init__(self, job: CreateJob, session: Session) -> None:
+        self.job = job
+        self.session = session
+        self.out = make_console(job.stdout)
+        self.err = make_console(job.stderr, stderr=True)
+        self.rows = EventRows(self.out) if job.show_events and not job.json_output else None
+        self.request_id = ""
+        self.response: ResponseState | None = None
+        self.we_cancelled = False
+        self.answered_with_error = False
+        self.streamed = ""
+
+    def show(self, received: Received) -> None:
+        if self.job.json_output:
+            text = received.text if "\n" not in received.text else events.encode(received.event)
+            self.job.stdout.write(text + "\n")
+            self.job.stdout.flush()
+            return
+        if self.rows:
+            self.rows.server(received.event, received.t)
+        update = received.update
+        if update.error:
+            self.err.print(error_text(update.error))
+        elif update.delta and not self.rows and update.response is self.response:
+            self.job.stdout.write(update.delta)
+            self.job.stdout.flush()
+            self.streamed += update.delta
+
+    def finish_panel(self) -> None:
+        if self.job.json_output or self.response is None:
+            return
+        if self.rows:
+            self.rows.flush()
+        if self.streamed and not self.streamed.endswith("\n"):
+            self.job.stdout.write("\n")
+        self.out.print(response_panel(self.response))
+
+    def exit_code(self) -> ExitCode:
+        response = self.response
+        if self.answered_with_error or response is None:
+            return ExitCode.FAILED
+        if response.status == "completed":
+            return ExitCode.OK
+        if response.status == "cancelled" and self.we_cancelled:
+            return ExitCode.OK
+        return ExitCode.FAILED
+
+    async def cancel(self) -> None:
+        response_id = self.response.id if self.response else None
+        if self.response is None or self.response.active:
+            self.we_cancelled = True
+            with contextlib.suppress(ConnectionLost):
+                await self.session.send(events.response_cancel(response_id))
+
+    async def follow(self) -> None:
+        """Read events until our response is done (and its rate_limits.updated, briefly)."""
+        tracker = self.session.tracker
+        while self.response is None or self.response.active:
+            received = await self.session.receive()
+            if self.response is None:
+                self.response = tracker.response_for_request(self.request_id)
+            update = received.update
+            if update.error and update.error.event_id and update.error.cause:
+                self.answered_with_error = True
+                if update.error.event_id == self.request_id:
+                    self.show(received)
+                    return  # the response.create was rejected: no response will come
+            self.show(received)
+        with contextlib.suppress(TimeoutError, ConnectionLost):
+            async with asyncio.timeout(RATE_LIMITS_GRACE):
+                while True:
+                    received = await self.session.receive()
+                    self.show(received)
+                    if received.update.type == Server.rate_limits_updated:
+                        break
+
+    async def run(self) -> ExitCode:
+        for event in self.job.client_events():
+            sent = await self.session.send(event)
+            if sent["type"] == events.Client.response_create:
+                self.request_id = str(sent["event_id"])
+        if self.job.cancel_after is not None:
+            asyncio.get_running_loop().call_later(
+                self.job.cancel_after, lambda: asyncio.ensure_future(self.cancel())
+            )
+        try:
+            async with asyncio.timeout(self.job.timeout):
+                await self.follow()
+        except TimeoutError:
+            self.err.print(f"rtc: timed out after {self.job.timeout:g}s waiting for response.done")
+            await self.cancel()
+            return ExitCode.FAILED
+        self.finish_panel()
+        return self.exit_code()
+
+
+async def run_create(job: CreateJob) -> ExitCode:
+    """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130."""
+    job.client_events()  # validate before connecting: nothing is sent for an invalid request
+    err = make_console(job.stderr, stderr=True)
+    first: list[Received] = []
+    async with open_session(
+        job.endpoint,
+        announce=lambda line: err.print(line, style="dim"),
+        on_first=first.append,
+        token_delay_ms=job.token_delay_ms,
+    ) as session:
+        run = _Run(job, session)
+        session.on_bad_frame = lambda reason: err.print(f"rtc: skipped a server frame: {reason}")
+        for received in first:
+            run.show(received)
+        task = asyncio.ensure_future(run.run())
+        interrupted = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, interrupted.set)
+        try:
+            waiter = asyncio.ensure_future(interrupted.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if not interrupted.is_set():
+                return task.result()
+            # Ctrl-C is a user action: cancel the response and wait briefly for its done.
+            err.print("rtc: interrupted: cancelling the response")
+            await run.cancel()
+            # The run prints the cancelled response's panel itself if its done arrives in time.
+            with contextlib.suppress(TimeoutError, ConnectionLost):
+                async with asyncio.timeout(CANCEL_GRACE):
+                    await asyncio.shield(task)
+            return ExitCode.INTERRUPTED
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionLost):
+                    await task
