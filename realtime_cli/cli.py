@@ -11,14 +11,17 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 
 from realtime_cli import __version__
 from realtime_cli.config import Endpoint, select_endpoint
-from realtime_cli.errors import ExitCode, RtcError
+from realtime_cli.errors import ExitCode, RtcError, UsageError
 from realtime_cli.options import ResponseOptions, build_response
+
+if TYPE_CHECKING:
+    from realtime_cli.oneshot import CreateJob
 
 EXIT_CODES_HELP = """\
 Exit codes: 0 the response completed (or was cancelled by --cancel-after);
@@ -161,31 +164,54 @@ def create(
 
     Example: rtc create "What is the capital of France?" --modality text -m run=42
     """
-    from realtime_cli.oneshot import CreateJob, run_create
+    from realtime_cli.oneshot import run_create
 
-    options = ResponseOptions(
-        instructions=instructions,
-        modality=modality,
-        conversation=conversation,
-        metadata=metadata or (),
-        inputs=input_ or (),
-        max_output_tokens=max_output_tokens,
-        voice=voice,
-        tools_file=tools,
-        tool_choice=tool_choice,
-        sets=set_ or [],
-    )
-    job = CreateJob(
-        endpoint=_endpoint(url, api_key, model, local),
-        response=build_response(options),
-        prompt=prompt,
-        event_id=event_id,
-        cancel_after=cancel_after,
-        timeout=timeout,
-        json_output=json_output,
-        show_events=show_events,
-    )
+    params = dict(locals())
+    job = create_job(params, _endpoint(url, api_key, model, local))
     raise typer.Exit(asyncio.run(run_create(job)))
+
+
+def response_options(params: dict[str, Any]) -> ResponseOptions:
+    """The response options of a parsed ``create`` (command line or console)."""
+    return ResponseOptions(
+        instructions=params["instructions"],
+        modality=params["modality"],
+        conversation=params["conversation"],
+        metadata=params["metadata"] or (),
+        inputs=params["input_"] or (),
+        max_output_tokens=params["max_output_tokens"],
+        voice=params["voice"],
+        tools_file=params["tools"],
+        tool_choice=params["tool_choice"],
+        sets=params["set_"] or [],
+    )
+
+
+def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
+    from realtime_cli.oneshot import CreateJob
+
+    return CreateJob(
+        endpoint=endpoint,
+        response=build_response(response_options(params)),
+        prompt=params["prompt"],
+        event_id=params["event_id"],
+        cancel_after=params["cancel_after"],
+        timeout=params["timeout"],
+        json_output=params["json_output"],
+        show_events=params["show_events"],
+    )
+
+
+def parse_create(args: list[str]) -> dict[str, Any]:
+    """Parse ``create`` arguments with the very command ``rtc create`` uses (the console's
+    grammar). Returns the parameters by name; a bad option raises ``UsageError``."""
+    command = typer.main.get_command(app)
+    sub = command.commands["create"]  # type: ignore[attr-defined]
+    try:
+        with sub.make_context("create", list(args), resilient_parsing=False) as ctx:
+            return dict(ctx.params)
+    except typer.TyperException as exc:
+        raise UsageError(exc.format_message()) from None
 
 
 @app.command()
