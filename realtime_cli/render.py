@@ -38,7 +38,7 @@ def make_console(file: IO[str] | None = None, *, stderr: bool = False, **kwargs:
 def _ms(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -163,8 +163,11 @@ def _usage_line(usage: JSON | None) -> str:
     inp = usage.get("input_tokens", 0)
     out = usage.get("output_tokens", 0)
     text = f"{usage.get('total_tokens', inp + out)} total · {inp} in · {out} out"
-    in_details = usage.get("input_token_details") or {}
-    out_details = usage.get("output_token_details") or {}
+    # Details may be missing or mangled (recordings): show what is there, never fail.
+    in_details = usage.get("input_token_details")
+    out_details = usage.get("output_token_details")
+    in_details = in_details if isinstance(in_details, dict) else {}
+    out_details = out_details if isinstance(out_details, dict) else {}
     extra = []
     if in_details.get("cached_tokens"):
         extra.append(f"{in_details['cached_tokens']} cached")

@@ -324,10 +324,11 @@ def _apply_response(response: ResponseState, raw: JSON) -> None:
 def _final_text(raw: JSON) -> tuple[str, str]:
     text, transcript = "", ""
     for item in raw.get("output") or []:
-        for part in item.get("content") or [] if isinstance(item, dict) else []:
+        parts = item.get("content") if isinstance(item, dict) else None
+        for part in parts if isinstance(parts, list) else []:
             if isinstance(part, dict):
-                text += part.get("text") or ""
-                transcript += part.get("transcript") or ""
+                text += str(part.get("text") or "")
+                transcript += str(part.get("transcript") or "")
     return text, transcript
 
 
