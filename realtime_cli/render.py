@@ -8,11 +8,15 @@ and a panel is built once, at ``response.done``.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.json import JSON as RichJSON
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -32,7 +36,8 @@ _ID_KEYS = ("response_id", "item_id", "call_id", "previous_item_id")
 
 def make_console(file: IO[str] | None = None, *, stderr: bool = False, **kwargs: Any) -> Console:
     """A console that uses colour and cursor control only when writing to a terminal."""
-    return Console(file=file, stderr=stderr, highlight=False, soft_wrap=False, **kwargs)
+    # soft_wrap: messages are never broken at 80 columns in logs; panels still fit the width.
+    return Console(file=file, stderr=stderr, highlight=False, soft_wrap=True, **kwargs)
 
 
 def _ms(seconds: float | None) -> str:
@@ -107,25 +112,30 @@ class _Fold:
 
 @dataclass
 class EventRows:
-    """Compact one-line rows for the event stream, deltas of one part folded into one row."""
+    """Compact one-line rows for the event stream.
+
+    Deltas are folded: one row per content part (``×N``, characters or audio bytes), written
+    when the next non-delta event arrives. Parts are keyed separately because a live audio
+    response interleaves transcript and audio deltas.
+    """
 
     console: Console
-    _fold: _Fold | None = field(default=None, init=False)
+    _folds: dict[tuple[Any, ...], _Fold] = field(default_factory=dict, init=False)
 
     def server(self, event: JSON, t: float) -> None:
         type_ = ga_type(str(event.get("type")))
         if type_ in DELTA_TYPES:
-            key = tuple(event.get(k) for k in ("response_id", "item_id", "content_index"))
-            key = (type_, *key)
-            if self._fold is None or self._fold.key != key:
-                self.flush()
-                self._fold = _Fold(type_, key, t)
-            self._fold.count += 1
+            ids = tuple(event.get(k) for k in ("response_id", "item_id", "content_index"))
+            key = (type_, *ids)
+            fold = self._folds.get(key)
+            if fold is None:
+                fold = self._folds[key] = _Fold(type_, key, t)
+            fold.count += 1
             delta = event.get("delta")
             if type_ == Server.response_output_audio_delta:
-                self._fold.audio += _audio_bytes(delta)
+                fold.audio += _audio_bytes(delta)
             elif isinstance(delta, str):
-                self._fold.chars += len(delta)
+                fold.chars += len(delta)
             return
         self.flush()
         self._row(t, "←", type_, summary(event), "red" if type_ == Server.error else "")
@@ -140,21 +150,23 @@ class EventRows:
         self._row(t, "→", str(event.get("type")), " ".join(b for b in bits if b), "magenta")
 
     def flush(self) -> None:
-        fold, self._fold = self._fold, None
-        if fold is None:
-            return
-        size = f"{fold.audio} B audio" if fold.audio else f"{fold.chars} chars"
-        ids = " ".join(str(k) for k in fold.key[1:3] if k)
-        self._row(fold.t, "←", fold.type, f"×{fold.count} {size} {ids}".strip(), "dim")
+        folds, self._folds = self._folds, {}
+        for fold in folds.values():
+            size = f"{fold.audio} B audio" if fold.audio else f"{fold.chars} chars"
+            ids = " ".join(str(k) for k in fold.key[1:3] if k)
+            self._row(fold.t, "←", fold.type, f"×{fold.count} {size} {ids}".strip(), "dim")
 
     def _row(self, t: float, arrow: str, type_: str, detail: str, style: str) -> None:
-        row = Text(no_wrap=True, overflow="ellipsis")
+        row = Text()
         row.append(f"{t:8.3f} ", style="dim")
         row.append(f"{arrow} ", style="bold")
         row.append(type_, style=style or "cyan")
         if detail:
             row.append(" " + detail, style="dim" if style == "dim" else "")
-        self.console.print(row)
+        if self.console.is_terminal:  # one screen line each; logs keep the whole row
+            self.console.print(row, soft_wrap=False, no_wrap=True, overflow="ellipsis", crop=True)
+        else:
+            self.console.print(row)
 
 
 def _usage_line(usage: JSON | None) -> str:
@@ -237,3 +249,170 @@ def error_text(error: ErrorInfo) -> Text:
 
 def stderr_console() -> Console:
     return make_console(sys.stderr, stderr=True)
+
+
+# -- the interactive console's pieces (repl): tables, JSON, log rows, one-line notes -----------
+
+RichConsole = Console  # the type other modules name without importing rich
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def note(message: str, style: str = "dim") -> Text:
+    """One line of the console's own voice, never read as markup (server text may hold '[')."""
+    return Text(message, style=style)
+
+
+def error_line(error: ErrorInfo, command: str | None = None) -> Text:
+    """``error_text`` plus the console line whose event the server rejected."""
+    line = error_text(error)
+    if command:
+        line.append(f" from `{_short(command, 60)}`", style="dim")
+    return line
+
+
+def log_row(t: float, direction: str, event: JSON) -> Text:
+    """One event of the log: time, direction, type, its event_id (for ``show``), key facts."""
+    type_ = str(event.get("type"))
+    row = Text(no_wrap=True, overflow="ellipsis")
+    row.append(f"{t:8.3f} ", style="dim")
+    row.append(f"{direction} ", style="bold")
+    style = "red" if type_ == Server.error else "magenta" if direction == "→" else "cyan"
+    row.append(type_, style=style)
+    row.append(f" {event.get('event_id') or '-'}", style="dim")
+    if direction == "→":
+        bits = [str(event[k]) for k in ("response_id", "item_id") if event.get(k)]
+        for key in ("response", "item", "session"):
+            if isinstance(event.get(key), dict):
+                bits.append(_short(event[key], 70))
+        detail = " ".join(bits)
+    else:
+        detail = summary(event)
+    if detail:
+        row.append(" " + detail)
+    return row
+
+
+def responses_table(responses: list[ResponseState]) -> Table:
+    """Every response of the session: status, reason, tokens, timings, metadata."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name, justify in (
+        ("response", "left"),
+        ("status", "left"),
+        ("reason", "left"),
+        ("tokens in/out", "right"),
+        ("first", "right"),
+        ("total", "right"),
+        ("metadata", "left"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=name != "metadata")  # type: ignore[arg-type]
+    for r in responses:
+        start = r.t_request if r.t_request is not None else r.t_created
+        usage = r.usage or {}
+        tokens = f"{usage.get('input_tokens', '-')}/{usage.get('output_tokens', r.output_tokens)}"
+        table.add_row(
+            r.id + ("" if not r.out_of_band else " (oob)"),
+            Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+            r.reason or "",
+            tokens,
+            _ms(r.t_first_delta - start) if r.t_first_delta is not None else "-",
+            _ms(r.t_done - start) if r.t_done is not None else "-",
+            " ".join(f"{k}={v}" for k, v in (r.metadata or {}).items()),
+        )
+    return table
+
+
+def items_table(items: list[JSON]) -> Table:
+    """The conversation items: id, type, role or name, status, content in short."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name in ("item", "type", "role", "status", "content"):
+        table.add_column(name, no_wrap=name != "content", overflow="ellipsis")
+    for item in items:
+        texts = []
+        for part in item.get("content") or []:
+            if isinstance(part, dict):
+                text = part.get("text") or part.get("transcript")
+                if text:
+                    texts.append(str(text))
+                elif part.get("type"):
+                    texts.append(f"[{part['type']}]")
+        if item.get("type") == "function_call":
+            texts.append(f"{item.get('name')}({item.get('arguments')})")
+        elif item.get("type") == "function_call_output":
+            texts.append(str(item.get("output")))
+        table.add_row(
+            str(item.get("id")),
+            str(item.get("type") or ""),
+            str(item.get("role") or item.get("name") or ""),
+            str(item.get("status") or ""),
+            _short(" ".join(texts), 200),
+        )
+    return table
+
+
+def _shorten_base64(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _shorten_base64(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten_base64(v) for v in value]
+    if isinstance(value, str) and len(value) > 200 and _BASE64.fullmatch(value):
+        return f"<base64, {_audio_bytes(value):,} bytes>"
+    return value
+
+
+def json_block(value: Any) -> RenderableType:
+    """Pretty JSON (long base64 payloads shown as their size)."""
+    return RichJSON.from_data(_shorten_base64(value), indent=2, ensure_ascii=False)
+
+
+def help_view(sections: list[tuple[str, list[tuple[str, str]]]]) -> RenderableType:
+    """Help: per section a heading, then terms and their descriptions (which wrap in place)."""
+    parts: list[RenderableType] = []
+    for heading, rows in sections:
+        parts.append(Text(heading, style="bold"))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style="cyan")
+        grid.add_column()
+        for term, description in rows:
+            grid.add_row(Text(term), Text(description))
+        parts.append(Padding(grid, (0, 0, 0, 2)))
+    return Group(*parts)
+
+
+@dataclass
+class ConsoleRows(EventRows):
+    """``EventRows`` for the interactive console: deltas of several parts fold at once (an audio
+    response interleaves audio and transcript deltas; parallel responses interleave too), all
+    folds are written when a non-delta event arrives, and a row never wraps."""
+
+    _folds: dict[tuple[Any, ...], _Fold] = field(default_factory=dict, init=False)
+
+    def server(self, event: JSON, t: float) -> None:
+        type_ = ga_type(str(event.get("type")))
+        if type_ not in DELTA_TYPES:
+            super().server(event, t)  # flushes the folds first
+            return
+        key = (type_, *(event.get(k) for k in ("response_id", "item_id", "content_index")))
+        fold = self._folds.setdefault(key, _Fold(type_, key, t))
+        fold.count += 1
+        delta = event.get("delta")
+        if type_ == Server.response_output_audio_delta:
+            fold.audio += _audio_bytes(delta)
+        elif isinstance(delta, str):
+            fold.chars += len(delta)
+
+    def flush(self) -> None:
+        folds = list(self._folds.values())
+        self._folds.clear()
+        for fold in folds:
+            self._fold = fold
+            super().flush()
+        super().flush()
+
+    def _row(self, t: float, arrow: str, type_: str, detail: str, style: str) -> None:
+        row = Text(no_wrap=True, overflow="ellipsis")
+        row.append(f"{t:8.3f} ", style="dim")
+        row.append(f"{arrow} ", style="bold")
+        row.append(type_, style=style or "cyan")
+        if detail:
+            row.append(" " + detail, style="dim" if style == "dim" else "")
+        self.console.print(row, no_wrap=True, overflow="ellipsis")

@@ -7,7 +7,7 @@ client-event shapes built from these nodes live in ``shapes.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +36,10 @@ class Problem:
             return f"Unknown parameter: '{self.param}'."
         if self.code == "missing_required_parameter":
             return f"Missing required parameter: '{self.param}'."
-        if self.code == "invalid_type":
+        if self.code == "invalid_type" and self.param:
             return f"Invalid type for '{self.param}': {self.reason}."
+        if not self.param:  # the event as a whole: "The 'type' field is missing."
+            return f"{self.reason[:1].upper()}{self.reason[1:]}."
         return f"Invalid value for '{self.param}': {self.reason}."
 
 
@@ -92,14 +94,15 @@ class Str(Node):
     enum: tuple[str, ...] = ()
     max_len: int | None = None
     open_enum: bool = False  # enum values are suggestions (voices: custom names are allowed)
+    says: str = ""  # the reason for a value outside the enum, when "must be one of" says too little
     expects = "a string"
 
     def check(self, value: Any, path: str) -> Problem | None:
         if not isinstance(value, str):
             return self._wrong_type(value, path)
         if self.enum and not self.open_enum and value not in self.enum:
-            allowed = ", ".join(self.enum)
-            return Problem("invalid_value", path, f"must be one of {allowed}, got {show(value)}")
+            says = self.says or f"must be one of {', '.join(self.enum)}"
+            return Problem("invalid_value", path, f"{says}, got {show(value)}")
         if self.max_len is not None and len(value) > self.max_len:
             return Problem(
                 "string_above_max_length",
@@ -153,6 +156,10 @@ class Const(Node):
     value: Any
 
     def check(self, value: Any, path: str) -> Problem | None:
+        if type_name(value) != type_name(self.value):
+            return Problem(
+                "invalid_type", path, f"expected {type_name(self.value)}, got {type_name(value)}"
+            )
         if value != self.value:
             return Problem("invalid_value", path, f"must be {show(self.value)}, got {show(value)}")
         return None
@@ -231,8 +238,6 @@ class Map(Node):
 class Obj(Node):
     fields: Mapping[str, Node]
     required: tuple[str, ...] = ()
-    # A rule that needs more than one field (a user message may not hold output_text, ...).
-    rule: Callable[[dict[str, Any], str], Problem | None] | None = None
     expects = "an object"
 
     def check(self, value: Any, path: str) -> Problem | None:
@@ -248,14 +253,14 @@ class Obj(Node):
             problem = self.fields[key].check(item, _join(path, key))
             if problem:
                 return problem
-        return self.rule(value, path) if self.rule else None
+        return None
 
 
 @dataclass
 class Tagged(Node):
-    """A union told apart by one field (``type`` almost always)."""
+    """A union told apart by one field (``type`` almost always; a message's ``role``)."""
 
-    variants: Mapping[str, Obj]
+    variants: Mapping[str, Node]
     tag: str = "type"
     default: str | None = None  # the variant used when the tag is absent
     expects = "an object"
@@ -266,7 +271,11 @@ class Tagged(Node):
         tag = value.get(self.tag, self.default)
         if tag is None:
             return Problem("missing_required_parameter", _join(path, self.tag), "is required")
-        variant = self.variants.get(tag) if isinstance(tag, str) else None
+        if not isinstance(tag, str):
+            return Problem(
+                "invalid_type", _join(path, self.tag), f"expected a string, got {type_name(tag)}"
+            )
+        variant = self.variants.get(tag)
         if variant is None:
             allowed = ", ".join(self.variants)
             return Problem(
@@ -292,9 +301,8 @@ class AnyOf(Node):
         for problem in problems:
             if problem and problem.param != path:
                 return problem
-        code = (
-            "invalid_type"
-            if all(p and p.code == "invalid_type" for p in problems)
-            else ("invalid_value")
-        )
+        # The code of the one option that took the value's type (0 for 1-4096 or "inf" is
+        # integer_below_min_value, as the service says); the reason names every option.
+        codes = {p.code for p in problems if p and p.code != "invalid_type"}
+        code = codes.pop() if len(codes) == 1 else "invalid_value" if codes else "invalid_type"
         return Problem(code, path, f"must be {self.says}, got {show(value)}")

@@ -19,6 +19,7 @@ from realtime_cli.schema import (
     Const,
     Int,
     Map,
+    Node,
     Nullable,
     Num,
     Obj,
@@ -30,11 +31,12 @@ from realtime_cli.schema import (
 )
 
 _STATUS = Str(enum=("completed", "incomplete", "in_progress"))
-_COMMON_ITEM = {"id": Str(), "object": Const("realtime.item"), "status": _STATUS}
+_ITEM_META = {"id": Str(), "object": Const("realtime.item"), "status": _STATUS}
 
+# The live service answers a rate below 24000 with integer_below_min_value (observed_errors.jsonl).
 AUDIO_FORMAT = Tagged(
     {
-        "audio/pcm": Obj({"type": Str(), "rate": Const(24000)}),
+        "audio/pcm": Obj({"type": Str(), "rate": Int(min=24000, max=24000)}),
         "audio/pcmu": Obj({"type": Str()}),
         "audio/pcma": Obj({"type": Str()}),
     }
@@ -42,57 +44,48 @@ AUDIO_FORMAT = Tagged(
 
 VOICE = AnyOf((Str(), Obj({"id": Str()}, required=("id",))), 'a voice name or {"id": ...}')
 
-_CONTENT_BY_ROLE = {
+# A content part's ``type`` is optional in the openai models; when given it must suit the role.
+_PART_TYPES = {
     "user": ("input_text", "input_audio", "input_image"),
     "system": ("input_text",),
     "assistant": ("output_text", "output_audio"),
 }
+_TEXT: dict[str, Node] = {"text": Str()}
+_AUDIO: dict[str, Node] = {"audio": Str(), "transcript": Nullable(Str())}
+_PART_FIELDS: dict[str, dict[str, Node]] = {
+    "user": {**_TEXT, **_AUDIO, "image_url": Str(), "detail": Str(enum=("auto", "low", "high"))},
+    "system": _TEXT,
+    "assistant": {**_TEXT, **_AUDIO},
+}
 
 
-def _message_rule(value: dict[str, Any], path: str) -> Problem | None:
-    allowed = _CONTENT_BY_ROLE[value["role"]]
-    for index, part in enumerate(value["content"]):
-        got = part.get("type")
-        if got not in allowed:
-            takes = ", ".join(allowed)
-            return Problem(
-                "invalid_value",
-                f"{path}.content[{index}].type",
-                f"a {value['role']} message takes {takes}, got {show(got)}",
-            )
-    return None
+def _message(role: str) -> Obj:
+    takes = _PART_TYPES[role]
+    part_type = Str(enum=takes, says=f"a {role} message takes {', '.join(takes)}")
+    part = Obj({"type": part_type, **_PART_FIELDS[role]})
+    return Obj({"type": Str(), "role": Str(), "content": Arr(part), **_ITEM_META}, ("content",))
 
 
-_CONTENT_PART = Obj(
+_MCP_ERROR = Tagged(
     {
-        "type": Str(enum=tuple(t for ts in _CONTENT_BY_ROLE.values() for t in ts if t)),
-        "text": Str(),
-        "audio": Str(),
-        "transcript": Nullable(Str()),
-        "image_url": Str(),
-        "detail": Str(enum=("auto", "low", "high")),
-    },
-    required=("type",),
+        "protocol_error": Obj(
+            {"type": Str(), "code": Int(), "message": Str()}, ("code", "message")
+        ),
+        "tool_execution_error": Obj({"type": Str(), "message": Str()}, ("message",)),
+        "http_error": Obj({"type": Str(), "code": Int(), "message": Str()}, ("code", "message")),
+    }
 )
+_MCP_CALL = ("id", "arguments", "name", "server_label")
 
 ITEM = Tagged(
     {
-        "message": Obj(
-            {
-                "type": Str(),
-                "role": Str(enum=tuple(_CONTENT_BY_ROLE)),
-                "content": Arr(_CONTENT_PART),
-                **_COMMON_ITEM,
-            },
-            required=("role", "content"),
-            rule=_message_rule,
-        ),
+        "message": Tagged({role: _message(role) for role in _PART_TYPES}, tag="role"),
         "function_call": Obj(
-            {"type": Str(), "name": Str(), "arguments": Str(), "call_id": Str(), **_COMMON_ITEM},
+            {"type": Str(), "name": Str(), "arguments": Str(), "call_id": Str(), **_ITEM_META},
             required=("name", "arguments"),
         ),
         "function_call_output": Obj(
-            {"type": Str(), "call_id": Str(), "output": Str(), **_COMMON_ITEM},
+            {"type": Str(), "call_id": Str(), "output": Str(), **_ITEM_META},
             required=("call_id", "output"),
         ),
         "mcp_approval_response": Obj(
@@ -105,28 +98,69 @@ ITEM = Tagged(
             },
             required=("id", "approval_request_id", "approve"),
         ),
+        "mcp_approval_request": Obj({"type": Str(), **dict.fromkeys(_MCP_CALL, Str())}, _MCP_CALL),
+        "mcp_call": Obj(
+            {
+                "type": Str(),
+                **dict.fromkeys(_MCP_CALL, Str()),
+                "approval_request_id": Nullable(Str()),
+                "error": Nullable(_MCP_ERROR),
+                "output": Nullable(Str()),
+            },
+            required=_MCP_CALL,
+        ),
+        "mcp_list_tools": Obj(
+            {
+                "type": Str(),
+                "id": Str(),
+                "server_label": Str(),
+                "tools": Arr(
+                    Obj(
+                        {
+                            "name": Str(),
+                            "input_schema": Anything(),
+                            "annotations": Nullable(Anything()),
+                            "description": Nullable(Str()),
+                        },
+                        required=("name", "input_schema"),
+                    )
+                ),
+            },
+            required=("server_label", "tools"),
+        ),
     }
 )
 
+# ``item_reference`` is only valid in ``response.input`` (the SDK's *WithReferences* params).
 INPUT_ITEM = Tagged({**ITEM.variants, "item_reference": Obj({"type": Str(), "id": Str()}, ("id",))})
 
-_FUNCTION_TOOL = Obj(
-    {"type": Str(), "name": Str(), "description": Str(), "parameters": Anything()},
-    required=("name",),
-)
+_FUNCTION_TOOL = Obj({"type": Str(), "name": Str(), "description": Str(), "parameters": Anything()})
+_TOOL_FILTER = Obj({"read_only": Bool(), "tool_names": Arr(Str())})
+_CONNECTORS = "dropbox gmail googlecalendar googledrive microsoftteams outlookcalendar outlookemail"
+CONNECTORS = tuple(f"connector_{name}" for name in (*_CONNECTORS.split(), "sharepoint"))
 _MCP_TOOL = Obj(
     {
         "type": Str(),
         "server_label": Str(),
         "server_url": Str(),
         "server_description": Str(),
-        "connector_id": Str(),
+        "connector_id": Str(enum=CONNECTORS),
         "tunnel_id": Str(),
         "authorization": Str(),
         "headers": Nullable(Map(Str())),
-        "allowed_tools": Anything(),
-        "allowed_callers": Anything(),
-        "require_approval": Anything(),
+        "allowed_tools": Nullable(
+            AnyOf((Arr(Str()), _TOOL_FILTER), 'a list of tool names or {"tool_names", "read_only"}')
+        ),
+        "allowed_callers": Nullable(Arr(Str(enum=("direct", "programmatic")))),
+        "require_approval": Nullable(
+            AnyOf(
+                (
+                    Str(enum=("always", "never")),
+                    Obj({"always": _TOOL_FILTER, "never": _TOOL_FILTER}),
+                ),
+                'always, never or {"always": ..., "never": ...}',
+            )
+        ),
         "defer_loading": Bool(),
     },
     required=("server_label",),
@@ -146,14 +180,54 @@ TOOL_CHOICE = AnyOf(
             }
         ),
     ),
-    'auto, none, required, or {"type": "function", "name": ...}',
+    'auto, none, required, {"type": "function", "name": ...} or {"type": "mcp", ...}',
 )
 
 MAX_OUTPUT_TOKENS = AnyOf((Int(min=1, max=4096), Const("inf")), '1-4096 or "inf"')
 OUTPUT_MODALITIES = Arr(Str(enum=MODALITIES), min_items=1, max_items=1)
 METADATA = Nullable(Map(Str(max_len=512), max_items=16, key_max_len=64))
+_CACHE = {
+    "prompt_cache_breakpoint": Obj(
+        {"mode": Const("explicit"), "ttl": Str(enum=("30m", "12h"))}, ("mode",)
+    )
+}
+_PROMPT_VARIABLE = AnyOf(
+    (
+        Str(),
+        Tagged(
+            {
+                "input_text": Obj({"type": Str(), "text": Str(), **_CACHE}, ("text",)),
+                "input_image": Obj(
+                    {
+                        "type": Str(),
+                        "detail": Str(enum=("low", "high", "auto", "original")),
+                        "file_id": Nullable(Str()),
+                        "image_url": Nullable(Str()),
+                        **_CACHE,
+                    },
+                    ("detail",),
+                ),
+                "input_file": Obj(
+                    {
+                        "type": Str(),
+                        "detail": Str(enum=("auto", "low", "high")),
+                        "file_data": Str(),
+                        "file_id": Nullable(Str()),
+                        "file_url": Str(),
+                        "filename": Str(),
+                        **_CACHE,
+                    }
+                ),
+            }
+        ),
+    ),
+    "a string or an input_text, input_image or input_file object",
+)
 PROMPT = Nullable(
-    Obj({"id": Str(), "version": Nullable(Str()), "variables": Nullable(Anything())}, ("id",))
+    Obj(
+        {"id": Str(), "version": Nullable(Str()), "variables": Nullable(Map(_PROMPT_VARIABLE))},
+        ("id",),
+    )
 )
 REASONING = Obj({"effort": Str(enum=("minimal", "low", "medium", "high", "xhigh"))})
 
@@ -307,8 +381,8 @@ def validate(event: Any) -> Problem | None:
             "invalid_type", "", f"a client event is a JSON object, got {type_name(event)}"
         )
     type_ = event.get("type")
-    if type_ is None:
-        return Problem("missing_required_parameter", "type", "is required")
+    if type_ is None:  # the service's own words (its spec's error example): code invalid_event
+        return Problem("invalid_event", "", "the 'type' field is missing")
     if not isinstance(type_, str):
         return Problem("invalid_type", "type", f"expected a string, got {type_name(type_)}")
     schema = CLIENT_EVENTS.get(type_)

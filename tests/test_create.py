@@ -1,0 +1,252 @@
+"""`rtc create` end to end: a real subprocess against the local server over real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from proxy import relay
+
+ROOT = Path(__file__).resolve().parents[1]
+RTC = [sys.executable, "-m", "realtime_cli"]
+KEY = "sk-test-SECRET0123456789abcdefWXYZ"
+
+
+def rtc(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*RTC, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def types(lines: list[str]) -> list[str]:
+    return [json.loads(line)["type"] for line in lines]
+
+
+def test_readme_first_command_works_with_no_key_and_no_network() -> None:
+    result = rtc("create", "--instructions", "Say hello")
+    assert result.returncode == 0, result.stderr
+    assert "built-in local server" in result.stderr
+    out = result.stdout
+    assert out.startswith("Say hello\n")  # the streamed answer, then the panel
+    assert "· completed" in out and "status        completed" in out
+    assert "\x1b[" not in out  # not a terminal: no colours, no cursor tricks
+
+
+def test_json_output_is_exactly_what_the_server_sent(server_url: str) -> None:
+    with relay(server_url) as proxy:
+        result = rtc(
+            "create", "tell me a story", "--modality", "text", "--json", "--url", proxy.url
+        )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines == proxy.server_frames
+    assert types(lines) == [
+        "session.created",
+        "conversation.item.added",
+        "conversation.item.done",
+        "response.created",
+        "response.output_item.added",
+        "conversation.item.added",
+        "response.content_part.added",
+        *["response.output_text.delta"] * 4,
+        "response.output_text.done",
+        "response.content_part.done",
+        "conversation.item.done",
+        "response.output_item.done",
+        "response.done",
+        "rate_limits.updated",
+    ]
+    sent = [json.loads(frame) for frame in proxy.client_frames]
+    assert [e["type"] for e in sent] == ["conversation.item.create", "response.create"]
+    assert all(e["event_id"].startswith("rtc_") for e in sent)
+    assert sent[0]["item"]["content"] == [{"type": "input_text", "text": "tell me a story"}]
+
+
+def test_options_reach_the_wire_and_metadata_comes_back(server_url: str) -> None:
+    with relay(server_url) as proxy:
+        result = rtc(
+            "create", "--url", proxy.url, "--instructions", "be brief", "--modality", "text",
+            "--conversation", "none", "-m", "run=42", "--event-id", "mine", "-s", "max_output_tokens:=50",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [create] = [json.loads(f) for f in proxy.client_frames]
+    assert create == {
+        "type": "response.create",
+        "event_id": "mine",
+        "response": {
+            "instructions": "be brief",
+            "output_modalities": ["text"],
+            "conversation": "none",
+            "metadata": {"run": "42"},
+            "max_output_tokens": 50,
+        },
+    }
+    assert "metadata      run=42" in result.stdout
+    assert "conversation  none (out-of-band)" in result.stdout
+
+
+def test_events_view_shows_compact_rows_with_folded_deltas(server_url: str) -> None:
+    result = rtc(
+        "create",
+        "--url",
+        server_url,
+        "--instructions",
+        "one two three",
+        "--events",
+        "--modality",
+        "audio",
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "← session.created" in out and "← response.done" in out
+    assert "← response.output_audio.delta ×" in out and " B audio" in out
+    assert "← response.output_audio_transcript.delta ×3 13 chars" in out
+    assert out.count("response.output_audio.delta") == 1  # folded into one row
+    assert "[audio " in out and "status        completed" in out
+
+
+def test_invalid_request_sends_nothing_and_exits_2(server_url: str) -> None:
+    with relay(server_url) as proxy:
+        result = rtc("create", "--url", proxy.url, "--max-output-tokens", "0")
+    assert result.returncode == 2
+    assert result.stderr == (
+        'rtc: error: invalid response.create: response.max_output_tokens: must be 1-4096 or "inf", got 0\n'
+    )
+    assert result.stdout == "" and proxy.request_paths == []
+
+
+def test_usage_error_exits_2() -> None:
+    result = rtc("create", "--modality", "smell")
+    assert result.returncode == 2
+    assert "Invalid value for '--modality'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_incomplete_response_exits_1(server_url: str) -> None:
+    result = rtc(
+        "create", "--url", server_url, "--instructions", "a b c d e f g", "--max-output-tokens", "3"
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith("a b c \n")
+    assert "status        incomplete (max_output_tokens)" in result.stdout
+
+
+def test_server_error_answering_our_event_exits_1(server_url: str) -> None:
+    result = rtc(
+        "create",
+        "--url",
+        server_url,
+        "-s",
+        'input:=[{"type": "item_reference", "id": "item_nope"}]',
+    )
+    assert result.returncode == 1
+    assert "error: " in result.stderr and "answers rtc_1 (response.create)" in result.stderr
+
+
+def test_cancel_after_is_a_success(local_server: Callable[..., str]) -> None:
+    url = local_server(token_delay_ms=50)
+    words = " ".join(f"w{i}" for i in range(200))
+    result = rtc("create", "--url", url, "--instructions", words, "--cancel-after", "0.3", "--json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    done = [e for e in events if e["type"] == "response.done"][-1]["response"]
+    assert done["status"] == "cancelled"
+    assert done["status_details"] == {"type": "cancelled", "reason": "client_cancelled"}
+
+
+def test_timeout_cancels_and_exits_1(local_server: Callable[..., str]) -> None:
+    url = local_server(token_delay_ms=50)
+    words = " ".join(f"w{i}" for i in range(200))
+    result = rtc("create", "--url", url, "--instructions", words, "--timeout", "0.3")
+    assert result.returncode == 1
+    assert "rtc: timed out after 0.3s waiting for response.done" in result.stderr
+
+
+def test_ctrl_c_cancels_then_exits_130(local_server: Callable[..., str]) -> None:
+    url = local_server(token_delay_ms=50)
+    words = " ".join(f"w{i}" for i in range(200))
+    process = subprocess.Popen(
+        [*RTC, "create", "--url", url, "--instructions", words, "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:  # wait until the answer is streaming
+        if '"response.output_text.delta"' in line or '"response.output_audio.delta"' in line:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    done = [json.loads(line) for line in out.splitlines() if '"response.done"' in line]
+    assert done and done[-1]["response"]["status"] == "cancelled"
+
+
+def test_refused_connection_exits_3() -> None:
+    result = rtc("create", "--url", "ws://127.0.0.1:9/v1/realtime", "--instructions", "x")
+    assert result.returncode == 3
+    assert result.stderr == "rtc: error: 127.0.0.1:9: connection refused\n"
+
+
+def test_wrong_key_exits_3_without_leaking_it(local_server: Callable[..., str]) -> None:
+    url = local_server(api_key="sk-right-key-000000000000")
+    result = rtc("create", "--url", url, "--api-key", KEY, "--instructions", "x")
+    assert result.returncode == 3
+    assert "invalid_api_key" in result.stderr and "(close 3000)" in result.stderr
+    assert KEY not in result.stderr + result.stdout
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_right_key_is_sent_as_bearer(local_server: Callable[..., str]) -> None:
+    url = local_server(api_key=KEY)
+    with relay(url) as proxy:
+        result = rtc("create", "--url", proxy.url, "--api-key", KEY, "--instructions", "x")
+    assert result.returncode == 0, result.stderr
+    assert proxy.request_headers[0]["Authorization"] == f"Bearer {KEY}"
+    assert "OpenAI-Beta" not in proxy.request_headers[0]
+    assert KEY not in result.stderr + result.stdout
+
+
+def test_connection_lost_mid_response_exits_4(local_server: Callable[..., str]) -> None:
+    url = local_server(token_delay_ms=20)
+    with relay(url, drop_after=8) as proxy:
+        result = rtc("create", "--url", proxy.url, "--instructions", " ".join(["word"] * 50))
+    assert result.returncode == 4
+    assert result.stderr.strip().startswith("rtc: error: connection to 127.0.0.1:")
+    assert "Traceback" not in result.stderr
+
+
+def test_local_flag_ignores_the_key_and_never_prints_it() -> None:
+    env = {**os.environ, "OPENAI_API_KEY": KEY}
+    result = subprocess.run(
+        [*RTC, "create", "--local", "--instructions", "hi"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert KEY not in result.stdout + result.stderr
+
+
+def test_help_texts_have_examples() -> None:
+    for args in ([], ["create"], ["serve"]):
+        result = rtc(*args, "--help")
+        assert result.returncode == 0
+        assert "Example" in result.stdout
+    assert rtc("--version").stdout.startswith("rtc ")
+    assert "Exit codes: 0" in rtc("create", "--help").stdout
+
+
+def test_startup_does_not_import_what_create_does_not_use() -> None:
+    code = (
+        "import sys, realtime_cli.cli, realtime_cli.oneshot;"
+        "print(sorted(m for m in ('prompt_toolkit', 'realtime_cli.server.app', 'openai') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip() == "[]"
