@@ -8,8 +8,11 @@ Heavy modules are imported inside the commands that use them, so ``rtc --help`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
@@ -214,6 +217,84 @@ def parse_create(args: list[str]) -> dict[str, Any]:
         raise UsageError(exc.format_message()) from None
 
 
+@app.command(epilog=PIPE_HELP_EPILOG)
+def pipe(
+    pretty: Annotated[
+        bool | None,
+        typer.Option(
+            "--pretty/--no-pretty",
+            help="Event rows and response panels for a person. [default: when stdout is a tty]",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Same as --no-pretty: server events as JSON lines.")
+    ] = False,
+    no_event_ids: Annotated[
+        bool,
+        typer.Option(
+            "--no-event-ids",
+            help="Send events as given: no event_id added (errors can't be tied to a line).",
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Stop at the first bad input (exit 2) instead of skipping."),
+    ] = False,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="End at the first server event of TYPE, e.g. response.done.",
+            metavar="TYPE",
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--idle-timeout",
+            help="Once stdin has ended (or in a wait), give up if answers are still owed and "
+            "nothing arrives for SECONDS.",
+            metavar="SECONDS",
+            min=0,
+        ),
+    ] = 10.0,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Give up after SECONDS in all.", metavar="SECONDS", min=0),
+    ] = None,
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+    model: ModelOpt = None,
+    local: LocalOpt = False,
+) -> None:
+    """Send client events from stdin, print every server event on stdout as a JSON line.
+
+    stdin holds client events as JSON Lines, pretty-printed JSON or JSON arrays; each is
+    validated and sent as soon as it is read. Directives pause the input and are never sent:
+    {"rtc": "wait", "for": "response.done"} and {"rtc": "sleep", "seconds": 0.5}. When stdin
+    ends, rtc waits for every answer owed to the input (each response's response.done), then
+    closes. Bad input is reported on stderr with its line and column and skipped.
+
+    \b
+    Example:
+      printf '%s\\n' '{"type": "response.create"}' | rtc pipe |
+        jq -r 'select(.type == "response.done").response.status'
+    """
+    from realtime_cli.pipe import PipeJob, run_pipe
+
+    job = PipeJob(
+        endpoint=_endpoint(url, api_key, model, local),
+        pretty=False if json_output else pretty,
+        event_ids=not no_event_ids,
+        strict=strict,
+        until=until,
+        idle_timeout=idle_timeout,
+        timeout=timeout,
+    )
+    raise typer.Exit(asyncio.run(run_pipe(job)))
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -241,11 +322,22 @@ def serve(
         sys.stdout.flush()
 
     try:
-        asyncio.run(serve_forever(host, port, token_delay_ms, api_key, announce))
+        asyncio.run(_until_signalled(serve_forever(host, port, token_delay_ms, api_key, announce)))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
         raise RtcError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` until it ends or SIGTERM arrives (a process manager stopping the server),
+    which cancels it like Ctrl-C does, so clients get a clean close."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def main() -> NoReturn:
