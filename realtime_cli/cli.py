@@ -217,6 +217,14 @@ def parse_create(args: list[str]) -> dict[str, Any]:
         raise UsageError(exc.format_message()) from None
 
 
+PIPE_HELP_EPILOG = """\
+Exit codes (the highest that applies): 0 all good; 1 the server answered with an error, a
+response ended other than completed (cancelled is fine after a response.cancel in the input), or
+a wait or timeout ran out; 2 some input was rejected; 3 could not connect or authenticate;
+4 connection lost before the work was done; 130 interrupted (Ctrl-C).
+"""
+
+
 @app.command(epilog=PIPE_HELP_EPILOG)
 def pipe(
     pretty: Annotated[
