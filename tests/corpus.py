@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "realtime_corpus"
+# A copy of ../shared/realtime_corpus (real recorded frames and the spec examples, each row with
+# its source), kept in the repo so the suite runs the same wherever it is cloned.
+CORPUS = Path(__file__).resolve().parent / "data" / "realtime_corpus"
 
 
 def rows(name: str) -> list[dict[str, Any]]:

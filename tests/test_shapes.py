@@ -15,21 +15,19 @@ import typing
 from types import UnionType
 from typing import Any, Literal
 
+import openai.types.realtime as realtime
+import pydantic
 import pytest
-from corpus import CORPUS, rows
+from corpus import rows
 
 from realtime_cli import shapes
 from realtime_cli.events import VOICES
 from realtime_cli.schema import AnyOf, Arr, Const, Map, Node, Nullable, Obj, Problem, Str, Tagged
 from realtime_cli.shapes import validate
 
-pydantic = pytest.importorskip("pydantic")
-realtime = pytest.importorskip("openai.types.realtime")
-
 _EVENT = pydantic.TypeAdapter(realtime.RealtimeClientEvent)
 _REFERENCE = pydantic.TypeAdapter(realtime.ResponseItemReference)
 JSON = dict[str, Any]
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="no shared/ beside the repo")
 
 
 def _extras(value: Any, path: str = "") -> list[str]:
@@ -328,7 +326,6 @@ def test_problem_text_names_the_field_and_the_limit() -> None:
     )
 
 
-@needs_corpus
 def test_live_error_wording() -> None:
     sent = [row for row in rows("observed_errors.jsonl") if "client_sent" in row["trigger"]]
     assert len(sent) == 7 and sum(row["event"]["error"].get("param") is None for row in sent) == 4
@@ -373,7 +370,6 @@ def _spec_examples() -> list[tuple[str, Any]]:
 SPEC_REJECTED = {"RealtimeClientEventTranscriptionSessionUpdate"}  # beta; GA: session.update
 
 
-@needs_corpus
 def test_spec_examples() -> None:
     examples = _spec_examples()
     assert len(examples) == 13  # 12 GA client schemas; the response.create one holds two events
