@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, get_args, get_origin
 
 import typer
 
@@ -38,7 +38,9 @@ app = typer.Typer(
     help=(
         "rtc: a terminal console for OpenAI Realtime WebSocket endpoints (OpenAI, Azure, "
         "compatible servers). With no API key and no --url, rtc uses its built-in local server."
-        "\n\nExample: rtc create --instructions 'Say hello'"
+        "\n\nWith no command, rtc opens the interactive console, or runs pipe mode when stdin "
+        "is not a terminal."
+        "\n\nExamples: rtc create --instructions 'Say hello'    rtc --url ws://HOST/v1/realtime"
     ),
     no_args_is_help=False,
     add_completion=True,
@@ -88,9 +90,26 @@ def _root(
         bool,
         typer.Option("--version", "-V", help="Show the version and exit.", callback=_version),
     ] = False,
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+    model: ModelOpt = None,
+    local: LocalOpt = False,
 ) -> None:
-    if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+    """With no command: the console when stdin is a terminal, pipe mode when it is not."""
+    if ctx.invoked_subcommand is not None:
+        if url or api_key or model or local:
+            raise UsageError(
+                f"put connection options after the command: rtc {ctx.invoked_subcommand} --url ..."
+            )
+        return
+    endpoint = _endpoint(url, api_key, model, local)
+    if sys.stdin.isatty():
+        from realtime_cli.repl import run_repl
+
+        raise typer.Exit(asyncio.run(run_repl(endpoint)))
+    from realtime_cli.pipe import PipeJob, run_pipe
+
+    raise typer.Exit(asyncio.run(run_pipe(PipeJob(endpoint))))
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -215,6 +234,49 @@ def parse_create(args: list[str]) -> dict[str, Any]:
             return dict(ctx.params)
     except typer.TyperException as exc:
         raise UsageError(exc.format_message()) from None
+
+
+def create_option_specs() -> list[tuple[str, str | None, str, tuple[str, ...]]]:
+    """``(name, metavar or None for a flag, help, choices)`` of every ``create`` option, read
+    from the command itself: the console's help and completion offer exactly these."""
+    sub = typer.main.get_command(app).commands["create"]  # type: ignore[attr-defined]
+    specs = []
+    for param in sub.params:
+        if param.param_type_name == "option" and param.opts[0].startswith("--"):
+            annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+            choices = _literal_values(annotation)
+            name = (param.name or "").strip("_").upper()
+            metavar = None if param.is_flag else (param.metavar or name)
+            specs.append((param.opts[0], metavar, param.help or "", choices))
+    return specs
+
+
+def _literal_values(annotation: Any) -> tuple[str, ...]:
+    """The values of a ``Literal[...]`` (also inside ``X | None``): an option's choices."""
+    if get_origin(annotation) is Literal:
+        return tuple(str(value) for value in get_args(annotation))
+    return tuple(value for arg in get_args(annotation) for value in _literal_values(arg))
+
+
+@app.command()
+def repl(
+    view: Annotated[
+        Literal["events", "responses", "quiet"],
+        typer.Option("--view", help="events: a row per event; responses: panels; quiet: errors."),
+    ] = "events",
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+    model: ModelOpt = None,
+    local: LocalOpt = False,
+) -> None:
+    """The interactive console: type commands, messages or raw JSON events; `help` inside.
+
+    Example: rtc repl --view responses
+    """
+    from realtime_cli.repl import run_repl
+
+    endpoint = _endpoint(url, api_key, model, local)
+    raise typer.Exit(asyncio.run(run_repl(endpoint, view=view)))
 
 
 PIPE_HELP_EPILOG = """\

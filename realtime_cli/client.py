@@ -62,10 +62,10 @@ class Session:
 
     async def send(self, event: JSON, *, validate: bool = True) -> JSON:
         """Validate, fill in ``event_id``, send, and record. Returns the event as sent."""
+        if validate:
+            checked(event)  # first, so a rejected event does not use up an id
         if self.fill_ids and not event.get("event_id"):
             event = {**event, "event_id": self.next_event_id()}
-        if validate:
-            checked(event)
         text = await self.transport.send(event)
         t = self.now()
         self.tracker.sent(event, t)

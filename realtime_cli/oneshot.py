@@ -23,6 +23,7 @@ from realtime_cli.errors import ConnectionLost, ExitCode
 from realtime_cli.events import JSON, Server
 from realtime_cli.options import checked
 from realtime_cli.render import EventRows, error_text, make_console, response_panel
+from realtime_cli.safe_text import clean
 from realtime_cli.tracker import ResponseState
 
 CANCEL_GRACE = 3.0  # how long Ctrl-C waits for the cancelled response.done
@@ -77,7 +78,7 @@ class _Run:
         if update.error:
             self.err.print(error_text(update.error))
         elif update.delta and not self.rows and update.response is self.response:
-            self.job.stdout.write(update.delta)
+            self.job.stdout.write(clean(update.delta))
             self.job.stdout.flush()
             self.streamed += update.delta
 

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from realtime_cli.events import DELTA_TYPES, JSON, Server, ga_type
+from realtime_cli.safe_text import clean, visible_response
 from realtime_cli.tracker import ErrorInfo, ResponseState
 
 STATUS_STYLE = {
@@ -36,8 +37,10 @@ _ID_KEYS = ("response_id", "item_id", "call_id", "previous_item_id")
 
 def make_console(file: IO[str] | None = None, *, stderr: bool = False, **kwargs: Any) -> Console:
     """A console that uses colour and cursor control only when writing to a terminal."""
-    # soft_wrap: messages are never broken at 80 columns in logs; panels still fit the width.
-    return Console(file=file, stderr=stderr, highlight=False, soft_wrap=True, **kwargs)
+    # Messages on stderr are one line each, never broken at the width (logs grep them whole);
+    # stdout wraps, so panels and their text fit the screen.
+    kwargs.setdefault("soft_wrap", stderr)
+    return Console(file=file, stderr=stderr, highlight=False, **kwargs)
 
 
 def _ms(seconds: float | None) -> str:
@@ -48,7 +51,7 @@ def _ms(seconds: float | None) -> str:
 
 def _short(value: Any, width: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
+    text = clean(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -166,7 +169,7 @@ class EventRows:
         if self.console.is_terminal:  # one screen line each; logs keep the whole row
             self.console.print(row, soft_wrap=False, no_wrap=True, overflow="ellipsis", crop=True)
         else:
-            self.console.print(row)
+            self.console.print(row, soft_wrap=True)
 
 
 def _usage_line(usage: JSON | None) -> str:
@@ -190,7 +193,11 @@ def _usage_line(usage: JSON | None) -> str:
 
 
 def response_panel(response: ResponseState) -> Panel:
-    """The finished response: its answer, status and reason, usage, timings, metadata."""
+    """The finished response: its answer, status and reason, usage, timings, metadata.
+
+    Server text is cleaned here (``safe_text``), so every caller prints a safe panel.
+    """
+    response = visible_response(response)
     body: list[RenderableType] = []
     if response.answer:
         body.append(Text(response.answer))
@@ -240,7 +247,7 @@ def error_text(error: ErrorInfo) -> Text:
     line.append(f"{error.code or error.type or 'error'}", style=style)
     if error.param:
         line.append(f" ({error.param})")
-    line.append(f": {error.message}")
+    line.append(f": {clean(error.message)}")
     if error.event_id:
         cause = error.cause.get("type") if error.cause else "an event rtc did not send"
         line.append(f"  ← answers {error.event_id} ({cause})", style="dim")
@@ -378,41 +385,15 @@ def help_view(sections: list[tuple[str, list[tuple[str, str]]]]) -> RenderableTy
     return Group(*parts)
 
 
-@dataclass
-class ConsoleRows(EventRows):
-    """``EventRows`` for the interactive console: deltas of several parts fold at once (an audio
-    response interleaves audio and transcript deltas; parallel responses interleave too), all
-    folds are written when a non-delta event arrives, and a row never wraps."""
+def print_row(console: Console, row: Text) -> None:
+    """A row as ``EventRows`` prints it: one screen line on a terminal, whole in a log."""
+    if console.is_terminal:
+        console.print(row, soft_wrap=False, no_wrap=True, overflow="ellipsis", crop=True)
+    else:
+        console.print(row)
 
-    _folds: dict[tuple[Any, ...], _Fold] = field(default_factory=dict, init=False)
 
-    def server(self, event: JSON, t: float) -> None:
-        type_ = ga_type(str(event.get("type")))
-        if type_ not in DELTA_TYPES:
-            super().server(event, t)  # flushes the folds first
-            return
-        key = (type_, *(event.get(k) for k in ("response_id", "item_id", "content_index")))
-        fold = self._folds.setdefault(key, _Fold(type_, key, t))
-        fold.count += 1
-        delta = event.get("delta")
-        if type_ == Server.response_output_audio_delta:
-            fold.audio += _audio_bytes(delta)
-        elif isinstance(delta, str):
-            fold.chars += len(delta)
-
-    def flush(self) -> None:
-        folds = list(self._folds.values())
-        self._folds.clear()
-        for fold in folds:
-            self._fold = fold
-            super().flush()
-        super().flush()
-
-    def _row(self, t: float, arrow: str, type_: str, detail: str, style: str) -> None:
-        row = Text(no_wrap=True, overflow="ellipsis")
-        row.append(f"{t:8.3f} ", style="dim")
-        row.append(f"{arrow} ", style="bold")
-        row.append(type_, style=style or "cyan")
-        if detail:
-            row.append(" " + detail, style="dim" if style == "dim" else "")
-        self.console.print(row, no_wrap=True, overflow="ellipsis")
+def console_for_repl(file: IO[str]) -> Console:
+    """The interactive console's scrollback on a terminal: text word-wraps (a panel keeps its
+    whole answer), event rows crop themselves to one line."""
+    return Console(file=file, highlight=False, soft_wrap=False)

@@ -250,3 +250,29 @@ def test_startup_does_not_import_what_create_does_not_use() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip() == "[]"
+
+
+def test_bare_rtc_with_piped_stdin_is_pipe_mode(server_url: str) -> None:
+    event = {
+        "type": "response.create",
+        "response": {"instructions": "bare", "output_modalities": ["text"]},
+    }
+    result = subprocess.run(
+        [*RTC, "--url", server_url], input=json.dumps(event) + "\n",
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[0]["type"] == "session.created"
+    assert [e["response"]["status"] for e in events if e["type"] == "response.done"] == [
+        "completed"
+    ]
+
+
+def test_connection_options_before_a_command_are_a_usage_error() -> None:
+    result = rtc("--url", "ws://127.0.0.1:9/v1/realtime", "create")
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "rtc: error: put connection options after the command: rtc create --url ...\n"
+    )

@@ -1,0 +1,356 @@
+"""The console's grammar: what a typed line means, the small options parser of the console-only
+commands, the help text, and completion candidates. Pure functions; no I/O, no prompt-toolkit.
+
+A line is one of: nothing; a raw client event (starts with ``{``); a command (its first word is a
+command name, optionally written ``/name``); otherwise a chat message. ``create`` is parsed with
+the very command ``rtc create`` uses (``cli.parse_create``), so shell and console never drift.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from realtime_cli.errors import UsageError
+from realtime_cli.events import JSON, MODALITIES, TOOL_CHOICE_MODES, VOICES, Client, Server
+
+VIEWS = ("events", "responses", "quiet")
+TURN_DETECTION = ("none", "server_vad", "semantic_vad")
+# Options of `rtc create` that belong to the start of a one-shot run, not to the console.
+NOT_IN_CONSOLE = {
+    "url": "--url",
+    "api_key": "--api-key",
+    "model": "--model",
+    "local": "--local",
+    "json_output": "--json",
+    "show_events": "--events",
+    "timeout": "--timeout",
+}
+
+
+@dataclass(frozen=True)
+class Opt:
+    """One option of a console-only command. ``metavar`` None means a flag."""
+
+    name: str
+    metavar: str | None = None
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    repeat: bool = False
+
+
+@dataclass(frozen=True)
+class Spec:
+    usage: str
+    summary: str
+    options: tuple[Opt, ...] = ()
+    positionals: int = 0
+    examples: tuple[str, ...] = ()
+
+
+SESSION_OPTIONS = (
+    Opt("--instructions", "TEXT", "instructions for every response"),
+    Opt("--modality", "text|audio", "output modality", MODALITIES),
+    Opt("--voice", "VOICE", "output voice", VOICES),
+    Opt("--turn-detection", "MODE", "none, server_vad or semantic_vad", TURN_DETECTION),
+    Opt("--set", "PATH=VALUE", "PATH=VALUE (string) or PATH:=JSON into the session", repeat=True),
+)
+
+COMMANDS: dict[str, Spec] = {
+    "create": Spec(
+        "create [PROMPT] [options]",
+        "send response.create with the options of `rtc create` (+ --force); returns at once",
+        examples=(
+            "create --instructions 'Say hello'",
+            "create 'What is 2+2?' --modality text -m run=1",
+            "create --conversation none -i 'Summarise' --cancel-after 2",
+        ),
+    ),
+    "cancel": Spec(
+        "cancel [RESPONSE_ID] [--all]",
+        "send response.cancel (default: the active default-conversation response)",
+        (Opt("--all", help="cancel every active response, each by id"),),
+        1,
+    ),
+    "session": Spec(
+        "session [options]",
+        "send session.update; with no options show the session",
+        SESSION_OPTIONS,
+        examples=(
+            "session --modality text --turn-detection none",
+            "session --set audio.output.speed:=1.2",
+        ),
+    ),
+    "items": Spec("items", "list the conversation items"),
+    "delete": Spec("delete ITEM_ID", "send conversation.item.delete", positionals=1),
+    "retrieve": Spec("retrieve ITEM_ID", "send conversation.item.retrieve", positionals=1),
+    "responses": Spec("responses", "a table of every response in this session"),
+    "events": Spec(
+        "events [--type GLOB] [--last N]",
+        "list the event log (sent → and received ←)",
+        (
+            Opt("--type", "GLOB", "only types matching GLOB, e.g. 'response.*'"),
+            Opt("--last", "N", "how many (default 30)"),
+        ),
+    ),
+    "show": Spec("show ID", "the full JSON of an event (event_id), item or response", (), 1),
+    "view": Spec("view events|responses|quiet", "what to print as events arrive", (), 1),
+    "reconnect": Spec("reconnect", "close this connection and open a new session"),
+    "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
+    "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
+}
+ALIASES = {"exit": "quit"}
+
+KEYS = (
+    ("Enter", "send the line; inside an unfinished {JSON} it starts a new line"),
+    ("Alt-Enter", "new line without sending"),
+    ("Ctrl-C", "cancel active responses; clear the line; twice on an empty line: leave (130)"),
+    ("Ctrl-D", "on an empty line: leave"),
+    ("Tab", "complete commands, options, values, ids and event types"),
+    ("Ctrl-R", "search the history"),
+)
+
+
+# -- what a line is ----------------------------------------------------------------------------
+
+
+@dataclass
+class Chat:
+    text: str
+
+
+@dataclass
+class RawEvent:
+    event: JSON
+
+
+@dataclass
+class Command:
+    name: str
+    args: list[str] = field(default_factory=list)
+
+
+Line = Chat | RawEvent | Command
+
+
+def classify(line: str) -> Line | None:
+    """What a typed line means; ``UsageError`` with a one-line message when it means nothing."""
+    text = line.strip()
+    if not text:
+        return None
+    if text.startswith("{"):
+        return RawEvent(parse_json_event(text))
+    word, _, rest = text.partition(" ")
+    slash = word.startswith("/")
+    name = ALIASES.get(word.lstrip("/"), word.lstrip("/"))
+    if name in COMMANDS:
+        try:
+            return Command(name, shlex.split(rest))
+        except ValueError as exc:
+            raise UsageError(f"{name}: {exc} (quote with ' or \")") from None
+    if slash:
+        raise UsageError(f"unknown command {word!r}{_did_you_mean(word.lstrip('/'), COMMANDS)}")
+    return Chat(text)
+
+
+def parse_json_event(text: str) -> JSON:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}" if "\n" in text else f"column {exc.colno}"
+        raise UsageError(f"not JSON: {exc.msg} at {where}") from None
+    if not isinstance(value, dict):
+        raise UsageError("a raw event must be a JSON object")
+    if not isinstance(value.get("type"), str):
+        raise UsageError('a raw event needs a "type", e.g. {"type": "response.create"}')
+    return value
+
+
+def json_unfinished(text: str) -> bool:
+    """True while ``text`` is the beginning of a JSON object (Enter should continue it)."""
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return False
+    try:
+        json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        # An error at the very end means "more to come"; elsewhere it is a mistake to report.
+        return exc.pos >= len(stripped) or exc.msg.startswith("Unterminated string")
+    return False
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# -- options of console-only commands ----------------------------------------------------------
+
+
+def parse_args(command: str, args: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """Options and positionals of a console-only command, checked against its ``Spec``."""
+    spec = COMMANDS[command]
+    by_name = {opt.name: opt for opt in spec.options}
+    values: dict[str, Any] = {}
+    rest: list[str] = []
+    items = list(args)
+    while items:
+        arg = items.pop(0)
+        if arg == "--":
+            rest += items
+            break
+        if not arg.startswith("-") or len(arg) == 1:
+            rest.append(arg)
+            continue
+        name, eq, inline = arg.partition("=")
+        opt = by_name.get(name)
+        if opt is None:
+            raise UsageError(f"{command}: no option {name}{_did_you_mean(name, by_name)}")
+        if opt.metavar is None:
+            if eq:
+                raise UsageError(f"{command}: {name} takes no value")
+            values[opt.name] = True
+            continue
+        if not eq:
+            if not items:
+                raise UsageError(f"{command}: {name} needs a value ({opt.metavar})")
+            inline = items.pop(0)
+        if opt.choices and inline not in opt.choices:
+            raise UsageError(
+                f"{command}: {name} must be one of {', '.join(opt.choices)}; got {inline!r}"
+            )
+        if opt.repeat:
+            values.setdefault(opt.name, []).append(inline)
+        else:
+            values[opt.name] = inline
+    if len(rest) > spec.positionals:
+        raise UsageError(f"{command}: unexpected argument {rest[spec.positionals]!r}")
+    return values, rest
+
+
+def one_id(command: str, args: Sequence[str]) -> str:
+    _, rest = parse_args(command, args)
+    if not rest:
+        raise UsageError(f"{command}: which id? usage: {COMMANDS[command].usage}")
+    return rest[0]
+
+
+def split_force(args: Sequence[str]) -> tuple[list[str], bool]:
+    """``create``'s own option: ``--force`` skips the active-response guard."""
+    kept = [a for a in args if a != "--force"]
+    return kept, len(kept) != len(args)
+
+
+def last_count(value: str | None, default: int = 30) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"events: --last takes a positive number, got {value!r}")
+    return int(value)
+
+
+# -- help -------------------------------------------------------------------------------------
+
+
+Section = tuple[str, list[tuple[str, str]]]  # a heading and its (term, description) rows
+
+
+def help_sections(topic: str | None, create_options: Sequence[Opt] = ()) -> list[Section]:
+    """The overview (commands and keys), or one command's usage, options and examples."""
+    if topic is None:
+        commands = [(s.usage, s.summary) for s in COMMANDS.values()]
+        commands += [
+            ("TEXT", "a user message: conversation.item.create + response.create"),
+            ("{JSON}", "a raw client event, validated then sent"),
+        ]
+        return [("commands", commands), ("keys", list(KEYS))]
+    name = ALIASES.get(topic.lstrip("/"), topic.lstrip("/"))
+    spec = COMMANDS.get(name)
+    if spec is None:
+        raise UsageError(
+            f"help: no command {topic!r}{_did_you_mean(topic, COMMANDS)}; to send it as a message,"
+            f" write create {shlex.quote(topic)}"
+        )
+    options = (*create_options, Opt("--force", help="send even while a response is active"))
+    options = options if name == "create" else spec.options
+    sections: list[Section] = [(f"usage: {spec.usage}", [("", spec.summary)])]
+    if options:
+        sections.append(("options", [(_opt_usage(o), o.help) for o in options]))
+    if spec.examples:
+        sections.append(("examples", [(e, "") for e in spec.examples]))
+    return sections
+
+
+def _opt_usage(opt: Opt) -> str:
+    return opt.name + (f" {opt.metavar}" if opt.metavar else "")
+
+
+# -- completion -------------------------------------------------------------------------------
+
+_TYPE_VALUE = re.compile(r'"type"\s*:\s*"([\w.]*)$')
+
+
+@dataclass
+class CompletionContext:
+    """What the console knows that completion can offer."""
+
+    create_options: Sequence[Opt] = ()
+    response_ids: Sequence[str] = ()  # the active ones
+    all_response_ids: Sequence[str] = ()
+    item_ids: Sequence[str] = ()
+    event_ids: Sequence[str] = ()
+
+
+def _value_choices(option: str, ctx: CompletionContext) -> tuple[str, ...]:
+    fixed = {"--voice": VOICES, "--tool-choice": TOOL_CHOICE_MODES, "--modality": MODALITIES}
+    if option in fixed:
+        return fixed[option]
+    if option == "--type":
+        return tuple(Server) + tuple(Client)
+    for opt in (*ctx.create_options, *SESSION_OPTIONS):
+        if opt.name == option:
+            return opt.choices
+    return ()
+
+
+def completions(before: str, ctx: CompletionContext) -> tuple[list[str], int]:
+    """Candidates for the word before the cursor, and how many characters they replace."""
+    if before.lstrip().startswith("{"):
+        match = _TYPE_VALUE.search(before)
+        if not match:
+            return [], 0
+        word = match.group(1)
+        return [t for t in Client if t.startswith(word)], len(word)
+    words = before.split()
+    current = "" if not words or before[-1:].isspace() else words[-1]
+    done = words if not current else words[:-1]
+    if not done:
+        names = [f"/{n}" for n in COMMANDS] if current.startswith("/") else list(COMMANDS)
+        return [n for n in names if n.startswith(current)], len(current)
+    command = ALIASES.get(done[0].lstrip("/"), done[0].lstrip("/"))
+    if command not in COMMANDS:
+        return [], 0
+    candidates: Sequence[str] = ()
+    previous = done[-1] if len(done) > 1 else ""
+    options = (*ctx.create_options, Opt("--force")) if command == "create" else ()
+    options = options or COMMANDS[command].options
+    if previous.startswith("-") and any(o.name == previous and o.metavar for o in options):
+        candidates = _value_choices(previous, ctx)
+    elif current.startswith("-"):
+        candidates = [o.name for o in options]
+    elif command == "cancel":
+        candidates = ctx.response_ids
+    elif command in ("delete", "retrieve"):
+        candidates = ctx.item_ids
+    elif command == "show":
+        candidates = [*ctx.all_response_ids, *ctx.item_ids, *ctx.event_ids]
+    elif command == "view":
+        candidates = VIEWS
+    elif command == "help":
+        candidates = list(COMMANDS)
+    return [c for c in dict.fromkeys(candidates) if c.startswith(current)], len(current)
