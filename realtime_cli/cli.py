@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, get_args, g
 import typer
 
 from realtime_cli import __version__
-from realtime_cli.config import Endpoint, select_endpoint
+from realtime_cli.config import Endpoint
 from realtime_cli.errors import ExitCode, RtcError, UsageError
 from realtime_cli.options import ResponseOptions, build_response
 
 if TYPE_CHECKING:
+    from realtime_cli.endpoints import Selection
     from realtime_cli.oneshot import CreateJob
+    from realtime_cli.record import Recorder
 
 EXIT_CODES_HELP = """\
 Exit codes: 0 the response completed (or was cancelled by --cancel-after);
@@ -71,10 +73,128 @@ ModelOpt = Annotated[
 LocalOpt = Annotated[
     bool, typer.Option("--local", help="Use the built-in local server even if a key is set.")
 ]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="A profile of config.toml (env RTC_PROFILE; rtc profile list).",
+        metavar="NAME",
+    ),
+]
+AzureEndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--azure-endpoint",
+        help="Azure OpenAI resource https://NAME.openai.azure.com (env AZURE_OPENAI_ENDPOINT).",
+        metavar="URL",
+    ),
+]
+DeploymentOpt = Annotated[
+    str | None, typer.Option("--deployment", help="Azure OpenAI deployment name.", metavar="NAME")
+]
+ApiVersionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-version",
+        help="Azure api-version: use the preview URL form (env OPENAI_API_VERSION).",
+        metavar="VERSION",
+    ),
+]
+HeaderOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--header", "-H", help="Handshake header 'Name: value' (repeatable).", metavar="HEADER"
+    ),
+]
+SubprotocolOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--subprotocol", help="WebSocket subprotocol to offer (repeatable).", metavar="NAME"
+    ),
+]
+CallIdOpt = Annotated[
+    str | None,
+    typer.Option("--call-id", help="Attach to an existing call (?call_id=ID).", metavar="ID"),
+]
+# Parameter → flag of every connection option (the commands that connect all take them).
+CONNECTION_OPTIONS = {
+    "url": "--url",
+    "api_key": "--api-key",
+    "model": "--model",
+    "local": "--local",
+    "profile": "--profile",
+    "azure_endpoint": "--azure-endpoint",
+    "deployment": "--deployment",
+    "api_version": "--api-version",
+    "header": "--header",
+    "subprotocol": "--subprotocol",
+    "call_id": "--call-id",
+}
+RecordOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--record",
+        help="Write the session to FILE as JSON Lines as it happens (rtc replay, rtc export).",
+        metavar="FILE",
+    ),
+]
+RecordAudioOpt = Annotated[
+    Literal["yes", "no"] | None,
+    typer.Option(
+        "--record-audio",
+        help="no: leave audio out of the recording, for small files. [default: yes]",
+        show_default=False,
+    ),
+]
 
 
-def _endpoint(url: str | None, api_key: str | None, model: str | None, local: bool) -> Endpoint:
-    return select_endpoint(url=url, api_key=api_key, model=model, local=local, environ=os.environ)
+def _connection_given(params: dict[str, Any]) -> bool:
+    return any(params.get(name) not in (None, False, [], ()) for name in CONNECTION_OPTIONS)
+
+
+def _selection(params: dict[str, Any]) -> Selection:
+    """The connection options of a command's ``params`` (flag > environment > profile >
+    default), with the config file read from the user's config directory."""
+    from realtime_cli.endpoints import ConnectionOptions, select
+    from realtime_cli.profiles import config_dir, load
+
+    options = ConnectionOptions(
+        url=params["url"],
+        api_key=params["api_key"],
+        model=params["model"],
+        local=params["local"],
+        profile=params["profile"],
+        azure_endpoint=params["azure_endpoint"],
+        deployment=params["deployment"],
+        api_version=params["api_version"],
+        headers=tuple(params["header"] or ()),
+        subprotocols=tuple(params["subprotocol"] or ()),
+        call_id=params["call_id"],
+    )
+    config = None if options.local else load(config_dir(os.environ))
+    return select(options, os.environ, config)
+
+
+def _endpoint(params: dict[str, Any]) -> Endpoint:
+    """The one way a command's connection options become an ``Endpoint`` (fetching the key)."""
+    return _selection(params).endpoint(_warn)
+
+
+def _warn(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+def _recording(
+    path: Path | None, audio: str | None
+) -> contextlib.AbstractContextManager[Recorder | None]:
+    """``--record FILE``: the open recording (closed when the command ends), or nothing."""
+    if path is None:
+        if audio is not None:
+            raise UsageError("--record-audio needs --record FILE")
+        return contextlib.nullcontext()
+    from realtime_cli.record import Recorder
+
+    return Recorder.open(path, audio=audio != "no")
 
 
 def _version(value: bool) -> None:
@@ -94,22 +214,32 @@ def _root(
     api_key: KeyOpt = None,
     model: ModelOpt = None,
     local: LocalOpt = False,
+    profile: ProfileOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    deployment: DeploymentOpt = None,
+    api_version: ApiVersionOpt = None,
+    header: HeaderOpt = None,
+    subprotocol: SubprotocolOpt = None,
+    call_id: CallIdOpt = None,
+    record: RecordOpt = None,
+    record_audio: RecordAudioOpt = None,
 ) -> None:
     """With no command: the console when stdin is a terminal, pipe mode when it is not."""
     if ctx.invoked_subcommand is not None:
-        if url or api_key or model or local:
+        if _connection_given(locals()) or record or record_audio:
             raise UsageError(
                 f"put connection options after the command: rtc {ctx.invoked_subcommand} --url ..."
             )
         return
-    endpoint = _endpoint(url, api_key, model, local)
-    if sys.stdin.isatty():
-        from realtime_cli.repl import run_repl
+    endpoint = _endpoint(locals())
+    with _recording(record, record_audio) as recorder:
+        if sys.stdin.isatty():
+            from realtime_cli.repl import run_repl
 
-        raise typer.Exit(asyncio.run(run_repl(endpoint)))
-    from realtime_cli.pipe import PipeJob, run_pipe
+            raise typer.Exit(asyncio.run(run_repl(endpoint, record=recorder)))
+        from realtime_cli.pipe import PipeJob, run_pipe
 
-    raise typer.Exit(asyncio.run(run_pipe(PipeJob(endpoint))))
+        raise typer.Exit(asyncio.run(run_pipe(PipeJob(endpoint, record=recorder))))
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -181,6 +311,15 @@ def create(
     api_key: KeyOpt = None,
     model: ModelOpt = None,
     local: LocalOpt = False,
+    profile: ProfileOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    deployment: DeploymentOpt = None,
+    api_version: ApiVersionOpt = None,
+    header: HeaderOpt = None,
+    subprotocol: SubprotocolOpt = None,
+    call_id: CallIdOpt = None,
+    record: RecordOpt = None,
+    record_audio: RecordAudioOpt = None,
 ) -> None:
     """Send one response.create, stream the answer, show the final status.
 
@@ -189,8 +328,9 @@ def create(
     from realtime_cli.oneshot import run_create
 
     params = dict(locals())
-    job = create_job(params, _endpoint(url, api_key, model, local))
-    raise typer.Exit(asyncio.run(run_create(job)))
+    job = create_job(params, _endpoint(params))
+    with _recording(record, record_audio) as job.record:
+        raise typer.Exit(asyncio.run(run_create(job)))
 
 
 def response_options(params: dict[str, Any]) -> ResponseOptions:
@@ -268,6 +408,15 @@ def repl(
     api_key: KeyOpt = None,
     model: ModelOpt = None,
     local: LocalOpt = False,
+    profile: ProfileOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    deployment: DeploymentOpt = None,
+    api_version: ApiVersionOpt = None,
+    header: HeaderOpt = None,
+    subprotocol: SubprotocolOpt = None,
+    call_id: CallIdOpt = None,
+    record: RecordOpt = None,
+    record_audio: RecordAudioOpt = None,
 ) -> None:
     """The interactive console: type commands, messages or raw JSON events; `help` inside.
 
@@ -275,8 +424,9 @@ def repl(
     """
     from realtime_cli.repl import run_repl
 
-    endpoint = _endpoint(url, api_key, model, local)
-    raise typer.Exit(asyncio.run(run_repl(endpoint, view=view)))
+    endpoint = _endpoint(locals())
+    with _recording(record, record_audio) as recorder:
+        raise typer.Exit(asyncio.run(run_repl(endpoint, view=view, record=recorder)))
 
 
 PIPE_HELP_EPILOG = """\
@@ -337,6 +487,15 @@ def pipe(
     api_key: KeyOpt = None,
     model: ModelOpt = None,
     local: LocalOpt = False,
+    profile: ProfileOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    deployment: DeploymentOpt = None,
+    api_version: ApiVersionOpt = None,
+    header: HeaderOpt = None,
+    subprotocol: SubprotocolOpt = None,
+    call_id: CallIdOpt = None,
+    record: RecordOpt = None,
+    record_audio: RecordAudioOpt = None,
 ) -> None:
     """Send client events from stdin, print every server event on stdout as a JSON line.
 
@@ -354,7 +513,7 @@ def pipe(
     from realtime_cli.pipe import PipeJob, run_pipe
 
     job = PipeJob(
-        endpoint=_endpoint(url, api_key, model, local),
+        endpoint=_endpoint(locals()),
         pretty=False if json_output else pretty,
         event_ids=not no_event_ids,
         strict=strict,
@@ -362,7 +521,8 @@ def pipe(
         idle_timeout=idle_timeout,
         timeout=timeout,
     )
-    raise typer.Exit(asyncio.run(run_pipe(job)))
+    with _recording(record, record_audio) as job.record:
+        raise typer.Exit(asyncio.run(run_pipe(job)))
 
 
 @app.command()
@@ -408,6 +568,345 @@ async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
         loop.add_signal_handler(signal.SIGTERM, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+RecordingArg = Annotated[
+    Path,
+    typer.Argument(
+        help="A recording (--record), or JSON Lines of server events.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def replay(
+    file: RecordingArg,
+    speed: Annotated[
+        float | None,
+        typer.Option("--speed", help="Play N times as fast as recorded. [default: 1]", metavar="N"),
+    ] = None,
+    instant: Annotated[bool, typer.Option("--instant", help="No pauses: all at once.")] = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the server events as JSON lines (at once, unless --speed)."
+        ),
+    ] = False,
+) -> None:
+    """Show a recording as the live session showed it: event rows, errors, response panels.
+
+    Also reads plain JSON Lines of server events (GA or beta names) and rows that wrap one
+    under "event"; lines without a usable event are skipped with a notice on stderr.
+
+    Example: rtc replay session.jsonl --speed 4
+    """
+    from realtime_cli.replay import ReplayJob, run_replay
+
+    if speed is not None and speed <= 0:
+        raise UsageError(f"--speed must be more than 0, got {speed:g}")
+    job = ReplayJob(file, speed=speed, instant=instant, json_output=json_output)
+    raise typer.Exit(run_replay(job))
+
+
+@app.command()
+def export(
+    file: RecordingArg,
+    format_: Annotated[
+        Literal["md", "wav"],
+        typer.Option(
+            "--format",
+            "-f",
+            help="md: a Markdown transcript; wav: a WAV file per response with output audio.",
+        ),
+    ] = "md",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="md: the file to write [default: stdout]; wav: the directory [default: .].",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Turn a recording into a Markdown transcript or WAV files.
+
+    Example: rtc export session.jsonl --format wav --out audio/
+    """
+    from realtime_cli.export import run_export
+
+    run_export(file, format_, out, sys.stdout, sys.stderr)
+
+
+COMPLETION_FILES = {"bash": "rtc.bash", "zsh": "_rtc", "fish": "rtc.fish"}
+
+
+_ZSH_REGISTER = "compdef _rtc_completion rtc"
+# typer's zsh script only registers its function, so as an autoloaded ``_rtc`` in $fpath the
+# first Tab completes nothing. This ending (click's) completes at once when autoloaded and still
+# registers when the file is sourced.
+_ZSH_AUTOLOAD = """\
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+  _rtc_completion "$@"
+else
+  compdef _rtc_completion rtc
+fi"""
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for ``shell``, built by typer as ``rtc --show-completion`` does: it
+    asks rtc itself for the candidates, so it never goes stale as options change."""
+    from typer._completion_shared import get_completion_script
+
+    script = get_completion_script(prog_name="rtc", complete_var="_RTC_COMPLETE", shell=shell)
+    if shell == "zsh" and script.endswith(_ZSH_REGISTER):
+        script = script.removesuffix(_ZSH_REGISTER) + _ZSH_AUTOLOAD
+    return script + "\n"
+
+
+@app.command()
+def completions(
+    shell: Annotated[
+        Literal["bash", "zsh", "fish"] | None,
+        typer.Argument(help="Print the script for this shell.", show_default=False),
+    ] = None,
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            "--write",
+            help="Write all three scripts into DIR (rtc.bash, _rtc, rtc.fish).",
+            metavar="DIR",
+        ),
+    ] = None,
+) -> None:
+    """Shell completion scripts for bash, zsh and fish (see the README to install them).
+
+    Example: rtc completions bash > ~/.local/share/bash-completion/completions/rtc
+    """
+    if (shell is None) == (write is None):
+        raise UsageError("give a shell (bash, zsh, fish) or --write DIR")
+    if shell is not None:
+        sys.stdout.write(completion_script(shell))
+        return
+    assert write is not None
+    for name, filename in COMPLETION_FILES.items():
+        path = write / filename
+        try:
+            write.mkdir(parents=True, exist_ok=True)
+            path.write_text(completion_script(name), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--write: cannot write {path}: {exc.strerror or exc}") from None
+        typer.echo(f"wrote {path}")
+
+
+# -- endpoints: rtc doctor, rtc config, rtc profile --------------------------------------------
+
+DOCTOR_EPILOG = """\
+Exit codes: 0 every check passed (or could not be exercised); 1 a check failed or is not
+supported; 2 usage error; 3 could not connect or authenticate.
+"""
+
+
+@app.command(epilog=DOCTOR_EPILOG)
+def doctor(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", help="Give each check SECONDS.", metavar="SECONDS", min=0.1),
+    ] = 15.0,
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+    model: ModelOpt = None,
+    local: LocalOpt = False,
+    profile: ProfileOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    deployment: DeploymentOpt = None,
+    api_version: ApiVersionOpt = None,
+    header: HeaderOpt = None,
+    subprotocol: SubprotocolOpt = None,
+    call_id: CallIdOpt = None,
+) -> None:
+    """Probe an endpoint: handshake, session.update, a text response, an out-of-band response,
+    cancelling, error answers, event names. One row per check: pass, fail, not supported.
+
+    Example: rtc doctor --profile work
+    """
+    import json
+
+    from realtime_cli.doctor import probe
+    from realtime_cli.render import doctor_table, make_console, note
+
+    endpoint = _endpoint(locals())
+    err = make_console(sys.stderr, stderr=True)
+    report = asyncio.run(
+        probe(endpoint, step_timeout=timeout, announce=lambda line: err.print(note(line)))
+    )
+    for check in report.checks:  # whatever a server echoes, no secret of ours is shown
+        check.detail = endpoint.scrub(check.detail)
+    if json_output:
+        sys.stdout.write(endpoint.scrub(json.dumps(report.as_json(), indent=2)) + "\n")
+    else:
+        out = make_console()
+        out.print(note(f"rtc doctor · {report.endpoint} · {report.model}", "bold"), soft_wrap=True)
+        rows = [(c.name, c.status, c.detail) for c in report.checks]
+        out.print(doctor_table(rows), soft_wrap=False)
+        failed = [c for c in report.checks if c.status not in ("pass", "not exercised")]
+        verdict = f"{len(failed)} of {len(report.checks)} checks did not pass" if failed else ""
+        out.print(note(verdict or "every check passed", "bold red" if failed else "green"))
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.FAILED)
+
+
+@app.command("config")
+def config_command(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the settings as JSON.")
+    ] = False,
+    url: UrlOpt = None,
+    api_key: KeyOpt = None,
+    model: ModelOpt = None,
+    local: LocalOpt = False,
+    profile: ProfileOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    deployment: DeploymentOpt = None,
+    api_version: ApiVersionOpt = None,
+    header: HeaderOpt = None,
+    subprotocol: SubprotocolOpt = None,
+    call_id: CallIdOpt = None,
+) -> None:
+    """Show the effective connection settings and where each came from (flag, environment,
+    profile, default). Keys are redacted to their last 4 characters; a key_command is run.
+
+    Example: rtc config --profile work
+    """
+    import json
+
+    from realtime_cli.explain import effective
+    from realtime_cli.render import make_console, print_settings
+    from realtime_cli.transport import proxy_for
+
+    rows, data = effective(_selection(locals()), proxy_for, _warn)
+    if json_output:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_settings(make_console(), rows)
+
+
+profile_app = typer.Typer(
+    help="List, show and add connection profiles (config.toml in the config directory).",
+    no_args_is_help=True,
+)
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("list")
+def profile_list() -> None:
+    """List the profiles; * marks the default one.
+
+    Example: rtc profile list
+    """
+    from realtime_cli.explain import profile_list as rows
+    from realtime_cli.profiles import config_dir, load
+    from realtime_cli.render import make_console, note, profiles_table
+
+    config = load(config_dir(os.environ))
+    out = make_console()
+    if not config.profiles:
+        out.print(note(f"no profiles in {config.path} (add one: rtc profile add NAME ...)"))
+        return
+    out.print(profiles_table(rows(config)), soft_wrap=False)
+
+
+@profile_app.command("show")
+def profile_show(name: Annotated[str, typer.Argument(help="The profile's name.")]) -> None:
+    """Show one profile as written, secrets redacted.
+
+    Example: rtc profile show work
+    """
+    from realtime_cli.explain import profile_rows
+    from realtime_cli.profiles import config_dir, load
+    from realtime_cli.render import make_console, print_settings
+
+    config = load(config_dir(os.environ))
+    print_settings(make_console(), profile_rows(config.get(name), config, os.environ))
+
+
+@profile_app.command("add")
+def profile_add(
+    name: Annotated[str, typer.Argument(help="The profile's name.")],
+    kind: Annotated[
+        Literal["openai", "azure", "url", "local"] | None,
+        typer.Option("--kind", help="[default: from --url/--azure-endpoint, else openai]"),
+    ] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Endpoint URL (kind url).")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI base URL, like OPENAI_BASE_URL.")
+    ] = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    deployment: DeploymentOpt = None,
+    api_version: ApiVersionOpt = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model.")] = None,
+    auth: Annotated[
+        Literal["bearer", "api-key"] | None,
+        typer.Option("--auth", help="How the key is sent (bearer for a Microsoft Entra token)."),
+    ] = None,
+    key_env: Annotated[
+        str | None, typer.Option("--key-env", help="Read the key from this variable.")
+    ] = None,
+    key_command: Annotated[
+        str | None,
+        typer.Option("--key-command", help="Command printing the key (run without a shell)."),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", help="Store the key itself (plain text; prefer --key-env)."),
+    ] = None,
+    header: HeaderOpt = None,
+    subprotocol: SubprotocolOpt = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-s", help="PATH=VALUE or PATH:=JSON into the session settings."),
+    ] = None,
+    default: Annotated[bool, typer.Option("--default", help="Make it the default.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a profile of that name.")] = False,
+) -> None:
+    """Add a profile to config.toml (written with mode 0600).
+
+    Example: rtc profile add work --azure-endpoint https://work.openai.azure.com
+    --deployment gpt-realtime --key-command 'pass show azure/work' --default
+    """
+    import shlex
+
+    from realtime_cli.endpoints import parse_headers
+    from realtime_cli.options import set_path
+    from realtime_cli.profiles import add_profile, config_dir
+
+    session: dict[str, Any] = {}
+    for assignment in set_ or []:
+        set_path(session, assignment)
+    command = shlex.split(key_command) if key_command else None
+    table = {
+        "kind": kind,
+        "url": url,
+        "base_url": base_url,
+        "azure_endpoint": azure_endpoint,
+        "deployment": deployment,
+        "api_version": api_version,
+        "model": model,
+        "auth": auth,
+        "key_env": key_env,
+        "key_command": command,
+        "api_key": api_key,
+        "headers": parse_headers(header or []),
+        "subprotocols": subprotocol,
+        "session": session,
+    }
+    path = add_profile(config_dir(os.environ), name, table, replace=force, make_default=default)
+    if api_key:
+        _warn(f"rtc: warning: the key is stored in plain text in {path} (mode 0600)")
+    typer.echo(f"added profile {name!r} to {path}" + (" (default)" if default else ""))
 
 
 def main() -> NoReturn:

@@ -15,15 +15,20 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from realtime_cli.config import Endpoint
-from realtime_cli.errors import ConnectError, ConnectionLost
-from realtime_cli.events import JSON, FrameError, Server, parse_server_frame
+from realtime_cli.errors import ConnectError, ConnectionLost, RtcError
+from realtime_cli.events import JSON, Client, FrameError, Server, parse_server_frame
 from realtime_cli.options import checked
 from realtime_cli.tracker import Tracker, Update
 from realtime_cli.transport import Transport
 
+if TYPE_CHECKING:
+    from realtime_cli.record import Recorder
+
 FATAL_CLOSE_CODES = (3000, 4000)
+SESSION_EVENT_ID = "rtc_profile_session"  # the session.update of a profile's session settings
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Session:
         self._started = time.monotonic()
         self._ids = itertools.count(1)
         self.on_sent: list[Callable[[JSON, str, float], None]] = []
+        # Every server frame as received, with its parsed event (None if it is not one).
+        self.on_frame: list[Callable[[str | bytes, JSON | None, float], None]] = []
         # Front ends replace this to show it; a bad frame never ends the session.
         self.on_bad_frame: Callable[[str], None] = lambda reason: None
 
@@ -82,8 +89,12 @@ class Session:
             try:
                 event = parse_server_frame(frame)
             except FrameError as exc:
+                for frame_hook in self.on_frame:
+                    frame_hook(frame, None, t)
                 self.on_bad_frame(str(exc))
                 continue
+            for hook in self.on_frame:
+                hook(frame, event, t)
             text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
             return Received(text, event, t, self.tracker.feed(event, t))
 
@@ -115,6 +126,36 @@ async def _first_event(session: Session, wait: float) -> Received:
     raise ConnectError(session.endpoint.scrub(f"{where}: {message} (close {code})"))
 
 
+async def _apply_session(session: Session, settings: JSON, wait: float) -> list[Received]:
+    """Send a profile's default session settings and wait for ``session.updated``; the events
+    received meanwhile are returned. A rejection ends the run: the user asked for them."""
+    where = session.endpoint.display
+    event = {"type": Client.session_update, "session": settings, "event_id": SESSION_EVENT_ID}
+    await session.send(event)
+    received: list[Received] = []
+    try:
+        async with asyncio.timeout(wait):
+            while True:
+                received.append(await session.receive())
+                update = received[-1].update
+                if update.type == Server.session_updated:
+                    return received
+                if update.error and update.error.event_id in (SESSION_EVENT_ID, None):
+                    error = update.error
+                    raise RtcError(
+                        session.endpoint.scrub(
+                            f"{where}: the server rejected the profile's session settings: "
+                            f"{error.code or 'error'}"
+                            + (f" ({error.param})" if error.param else "")
+                            + f": {error.message}"
+                        )
+                    )
+    except TimeoutError:
+        raise ConnectError(f"{where}: no session.updated within {wait:g}s") from None
+    except ConnectionLost as exc:
+        raise ConnectError(f"{where}: {exc.message}") from None
+
+
 @contextlib.asynccontextmanager
 async def open_session(
     endpoint: Endpoint,
@@ -124,8 +165,12 @@ async def open_session(
     token_delay_ms: float = 20,
     open_timeout: float = 15.0,
     fill_ids: bool = True,
+    record: Recorder | None = None,
 ) -> AsyncIterator[Session]:
     """Connect, wait for the first server event (handed to ``on_first``), yield the session.
+    An endpoint with default session settings (a profile's ``session`` table) gets them as a
+    ``session.update`` first; the events up to its ``session.updated`` go to ``on_first`` too.
+    With ``record``, every event both ways is written to the recording from the first on.
 
     On exit the socket is closed with code 1000 (and the local server, if started, stopped).
     """
@@ -143,6 +188,11 @@ async def open_session(
             endpoint.url, endpoint.headers, endpoint.subprotocols, open_timeout
         )
         session = Session(transport, endpoint, fill_ids)
+        if record is not None:
+            record.attach(session)
         stack.push_async_callback(session.close)
         on_first(await _first_event(session, open_timeout))
+        if endpoint.session:
+            for received in await _apply_session(session, dict(endpoint.session), open_timeout):
+                on_first(received)
         yield session

@@ -30,6 +30,8 @@ NOT_IN_CONSOLE = {
     "json_output": "--json",
     "show_events": "--events",
     "timeout": "--timeout",
+    "record": "--record",
+    "record_audio": "--record-audio",
 }
 
 

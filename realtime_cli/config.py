@@ -1,19 +1,22 @@
 """Which endpoint to talk to, with which key, and how to show it without the key.
 
-Precedence is flag > environment > default. With no URL and no key, rtc uses its built-in local
-server, so it works on a fresh machine with no account and no network.
+Precedence is flag > environment > profile > default (the rules live in ``endpoints``; profiles
+in ``profiles``, keys in ``keys``). With no URL and no key, rtc uses its built-in local server,
+so it works on a fresh machine with no account and no network.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
 # Query parameters that carry a secret in some deployments (Azure browsers put api-key there).
-_SECRET_QUERY_KEYS = {"api-key", "api_key", "key", "token", "access_token", "client_secret"}
+SECRET_QUERY_KEYS = {"api-key", "api_key", "key", "token", "access_token", "client_secret"}
 
 
 def redact(secret: str) -> str:
@@ -24,7 +27,7 @@ def redact(secret: str) -> str:
 def redact_url(url: str) -> str:
     parts = urlsplit(url)
     query = [
-        (key, redact(value) if key.lower() in _SECRET_QUERY_KEYS else value)
+        (key, redact(value) if key.lower() in SECRET_QUERY_KEYS else value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
     ]
     netloc = parts.netloc
@@ -42,6 +45,8 @@ class Endpoint:
     headers: Mapping[str, str] = field(default_factory=dict)
     subprotocols: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()  # every secret in url/headers, for scrubbing output
+    # A profile's default session settings: sent as session.update right after connecting.
+    session: Mapping[str, Any] | None = None
 
     @property
     def local(self) -> bool:
@@ -59,7 +64,7 @@ class Endpoint:
         return text
 
     def with_url(self, url: str) -> Endpoint:
-        return Endpoint(url, self.model, self.headers, self.subprotocols, self.secrets)
+        return dataclasses.replace(self, url=url)
 
 
 def select_endpoint(
@@ -70,17 +75,9 @@ def select_endpoint(
     local: bool,
     environ: Mapping[str, str],
 ) -> Endpoint:
-    """flag > environment > default; with neither a URL nor a key, the local server."""
-    model = model or environ.get("RTC_MODEL") or DEFAULT_MODEL
-    if local:
-        return Endpoint(None, model)
-    url = url or environ.get("RTC_URL") or None
-    key = api_key or environ.get("OPENAI_API_KEY") or None
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    secrets = (key,) if key else ()
-    if url:
-        return Endpoint(url, model, headers, (), secrets)
-    if key:
-        url = f"{OPENAI_REALTIME_URL}?{urlencode({'model': model})}"
-        return Endpoint(url, model, headers, (), secrets)
-    return Endpoint(None, model)
+    """flag > environment > default, without profiles (``endpoints.select`` adds them);
+    with neither a URL nor a key, the local server."""
+    from realtime_cli.endpoints import ConnectionOptions, select
+
+    options = ConnectionOptions(url=url, api_key=api_key, model=model, local=local)
+    return select(options, environ, None).endpoint()

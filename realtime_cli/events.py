@@ -91,6 +91,9 @@ BETA_TO_GA: dict[str, Server] = {
     "response.audio.done": Server.response_output_audio_done,
     "response.audio_transcript.delta": Server.response_output_audio_transcript_delta,
     "response.audio_transcript.done": Server.response_output_audio_transcript_done,
+    # A beta transcription session's answer to transcription_session.update; GA answers a
+    # session.update with type "transcription" with session.updated.
+    "transcription_session.updated": Server.session_updated,
 }
 
 DELTA_TYPES = frozenset(

@@ -22,6 +22,7 @@ from realtime_cli.config import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode
 from realtime_cli.events import JSON, Server
 from realtime_cli.options import checked
+from realtime_cli.record import Recorder
 from realtime_cli.render import EventRows, error_text, make_console, response_panel
 from realtime_cli.safe_text import clean
 from realtime_cli.tracker import ResponseState
@@ -41,6 +42,7 @@ class CreateJob:
     json_output: bool = False
     show_events: bool = False
     token_delay_ms: float = 20
+    record: Recorder | None = None  # --record: every event both ways, as it happens
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
@@ -160,6 +162,7 @@ async def run_create(job: CreateJob) -> ExitCode:
         announce=lambda line: err.print(line, style="dim"),
         on_first=first.append,
         token_delay_ms=job.token_delay_ms,
+        record=job.record,
     ) as session:
         run = _Run(job, session)
         session.on_bad_frame = lambda reason: err.print(f"rtc: skipped a server frame: {reason}")

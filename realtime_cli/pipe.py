@@ -40,6 +40,7 @@ from realtime_cli.pipecore import (
     parse_directive,
     substitute,
 )
+from realtime_cli.record import Recorder
 from realtime_cli.render import EventRows, make_console, response_panel
 from realtime_cli.schema import type_name
 from realtime_cli.shapes import validate
@@ -118,6 +119,7 @@ class PipeJob:
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     timeout: float | None = None
     token_delay_ms: float = 20
+    record: Recorder | None = None  # --record: every event both ways, as it happens
     stdin: IO[Any] = field(default_factory=lambda: sys.stdin)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
@@ -417,6 +419,7 @@ async def run_pipe(job: PipeJob) -> ExitCode:
         token_delay_ms=job.token_delay_ms,
         open_timeout=min(15.0, job.timeout or 15.0),
         fill_ids=job.event_ids,
+        record=job.record,
     ) as session:
         session.on_bad_frame = say("rtc: skipped a server frame: ")
         reader = StdinReader(job.stdin)

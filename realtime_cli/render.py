@@ -81,7 +81,8 @@ def summary(event: JSON) -> str:
     elif type_ in (Server.session_created, Server.session_updated):
         session = event.get("session") or {}
         bits += [str(session.get("id", "")), str(session.get("model", ""))]
-        bits.append("modalities=" + ",".join(session.get("output_modalities") or []))
+        modalities = session.get("output_modalities") or session.get("modalities") or []  # beta
+        bits.append("modalities=" + ",".join(modalities))
     elif isinstance(event.get("item"), dict):
         item = event["item"]
         bits += [str(item.get("id")), str(item.get("type"))]
@@ -397,3 +398,46 @@ def console_for_repl(file: IO[str]) -> Console:
     """The interactive console's scrollback on a terminal: text word-wraps (a panel keeps its
     whole answer), event rows crop themselves to one line."""
     return Console(file=file, highlight=False, soft_wrap=False)
+
+
+# -- endpoints: rtc doctor, rtc config, rtc profile ----------------------------------------------
+
+DOCTOR_STYLE = {
+    "pass": "green",
+    "fail": "bold red",
+    "not supported": "yellow",
+    "not exercised": "dim",
+}
+
+
+def doctor_table(rows: list[tuple[str, str, str]]) -> Table:
+    """``rtc doctor``: one row per check (name, result, detail); server text is never markup."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("check", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail")
+    for name, status, detail in rows:
+        table.add_row(Text(name), Text(status, style=DOCTOR_STYLE.get(status, "")), Text(detail))
+    return table
+
+
+def print_settings(console: Console, rows: list[tuple[str, str, str]]) -> None:
+    """``rtc config`` / ``rtc profile show``: a line per setting, its value (already redacted)
+    never cropped, then where it came from."""
+    width = max((len(name) for name, _, _ in rows), default=0)
+    for name, value, source in rows:
+        line = Text(f"{name:<{width}}  ", style="bold")
+        line.append(value)
+        if source:
+            line.append(f"  ← {source}", style="dim")
+        console.print(line, soft_wrap=True)
+
+
+def profiles_table(rows: list[tuple[str, str, str, str, str]]) -> Table:
+    """``rtc profile list``: name (``*`` marks the default), kind, endpoint, model, key."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name in ("profile", "kind", "endpoint", "model", "key"):
+        table.add_column(name, no_wrap=name in ("profile", "kind"), overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table

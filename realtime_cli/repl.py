@@ -41,6 +41,7 @@ from realtime_cli.commands import CompletionContext, completions, json_unfinishe
 from realtime_cli.config import Endpoint
 from realtime_cli.errors import ExitCode, RtcError, UsageError
 from realtime_cli.live import Fragments, Status, live_fragments, toolbar_fragments
+from realtime_cli.record import Recorder
 from realtime_cli.render import RichConsole, console_for_repl
 from realtime_cli.shell import Action, Shell, host
 
@@ -307,6 +308,7 @@ async def run_repl(
     output: Output | None = None,
     history: Path | None = None,
     token_delay_ms: float = 20,
+    record: Recorder | None = None,
 ) -> int:
     """Run the console until the user leaves; returns the exit code (0, or 130 for Ctrl-C).
 
@@ -320,8 +322,8 @@ async def run_repl(
             raise UsageError("rtc repl needs a terminal; for scripts use rtc create")
         with patch_stdout(raw=True):
             out = console_for_repl(sys.stdout)
-            return await _run(endpoint, view, out, input, output, path, token_delay_ms)
-    return await _run(endpoint, view, console, input, output, path, token_delay_ms)
+            return await _run(endpoint, view, out, input, output, path, token_delay_ms, record)
+    return await _run(endpoint, view, console, input, output, path, token_delay_ms, record)
 
 
 async def _run(
@@ -332,8 +334,9 @@ async def _run(
     output: Output | None,
     path: Path,
     token_delay_ms: float,
+    record: Recorder | None = None,
 ) -> int:
-    shell = Shell(endpoint, out, view=view, token_delay_ms=token_delay_ms)
+    shell = Shell(endpoint, out, view=view, token_delay_ms=token_delay_ms, record=record)
     history, problem = open_history(path, endpoint.secrets)
     if problem:
         shell.say(problem, "yellow")

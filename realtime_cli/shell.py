@@ -25,6 +25,7 @@ from realtime_cli.commands import Chat, Command, RawEvent, classify
 from realtime_cli.config import Endpoint
 from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.events import DELTA_TYPES, JSON, Server
+from realtime_cli.record import Recorder
 from realtime_cli.render import (
     EventRows,
     RichConsole,
@@ -87,8 +88,10 @@ class Shell:
         view: str = "events",
         token_delay_ms: float = 20,
         log_size: int = LOG_SIZE,
+        record: Recorder | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.record = record  # --record: kept across reconnects, in one file
         if endpoint.secrets:
             out.file = cast(IO[str], _Scrubbed(out.file, endpoint.scrub))
         self.out = out
@@ -139,6 +142,7 @@ class Shell:
                     announce=self.say,
                     on_first=first.append,
                     token_delay_ms=self.token_delay_ms,
+                    record=self.record,
                 )
             )
         except BaseException:

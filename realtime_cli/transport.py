@@ -5,6 +5,8 @@ Every failure to connect becomes a one-line ``ConnectError`` (refused, DNS, TLS,
 the handshake with the body's message); a close while reading becomes ``ConnectionLost`` with the
 close code and reason, so callers can tell a fatal close (3000 invalid key, 4000 invalid model)
 from a dropped connection. Headers are never put in a message: they carry the key.
+Proxies come from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ...): websockets' default,
+which nothing here turns off.
 """
 
 from __future__ import annotations
@@ -22,13 +24,17 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
+    InvalidProxy,
     InvalidStatus,
     InvalidURI,
     WebSocketException,
 )
+from websockets.proxy import get_proxy
 from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from realtime_cli import __version__
+from realtime_cli.config import redact_url
 from realtime_cli.errors import ConnectError, ConnectionLost, UsageError
 from realtime_cli.events import JSON, encode
 
@@ -54,6 +60,14 @@ def _status_message(exc: InvalidStatus) -> str:
     text = " ".join(text.split())[:200]
     reason = f"{response.status_code} {response.reason_phrase}".strip()
     return f"HTTP {reason} at the handshake" + (f": {text}" if text else "")
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy websockets will use for ``url`` (from ``HTTPS_PROXY``, ``NO_PROXY``, ...)."""
+    try:
+        return get_proxy(parse_uri(url))
+    except (InvalidURI, ValueError):
+        return None
 
 
 class Transport:
@@ -91,7 +105,14 @@ class Transport:
                 ping_timeout=20,
             )
         except InvalidURI as exc:
-            raise UsageError(f"invalid url {url!r}: {exc.msg}") from None
+            raise UsageError(f"invalid url {redact_url(url)!r}: {exc.msg}") from None
+        except InvalidProxy as exc:  # the proxy URL may hold a password: never shown
+            raise ConnectError(f"invalid proxy {redact_url(exc.proxy)!r}: {exc.msg}") from None
+        except ImportError:  # websockets needs python-socks for a SOCKS proxy
+            raise ConnectError(
+                f"{where}: connecting through a SOCKS proxy needs python-socks "
+                "(pip install python-socks)"
+            ) from None
         except InvalidStatus as exc:
             raise ConnectError(f"{where}: {_status_message(exc)}") from None
         except InvalidHandshake as exc:

@@ -13,14 +13,24 @@ import pytest
 
 from realtime_cli.server.app import running
 
-_ENV_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RTC_URL", "RTC_MODEL", "RTC_API_KEY")
+_ENV_VARS = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_VERSION",
+    "RTC_URL",
+    "RTC_MODEL",
+    "RTC_API_KEY",
+    "RTC_PROFILE",
+)
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No key, endpoint or user config leaks in from the machine running the tests."""
     for name in list(os.environ):
-        if name in _ENV_VARS or name.startswith("AZURE_OPENAI_"):
+        # Proxies too: the tests' sockets on 127.0.0.1 must not go through the machine's proxy.
+        proxy = name.lower().endswith("_proxy")
+        if name in _ENV_VARS or name.startswith("AZURE_OPENAI_") or proxy:
             monkeypatch.delenv(name, raising=False)
     for name, sub in (
         ("RTC_CONFIG_DIR", "rtc-config"),

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from realtime_cli.server import audio
+from realtime_cli import audio
 
 
 def _audioop() -> ModuleType | None:

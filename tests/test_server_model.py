@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from realtime_cli import audio
 from realtime_cli.events import user_message
-from realtime_cli.server import audio, model
+from realtime_cli.server import model
 
 JSON = dict[str, Any]
 

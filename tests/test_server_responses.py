@@ -20,8 +20,8 @@ from conformance import (
     types,
 )
 
+from realtime_cli import audio
 from realtime_cli.events import Server, item_create, response_cancel, response_create, user_message
-from realtime_cli.server import audio
 
 JSON = dict[str, Any]
 

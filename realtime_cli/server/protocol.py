@@ -16,10 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from realtime_cli import shapes
+from realtime_cli import audio, shapes
 from realtime_cli.events import JSON, Client, Server
 from realtime_cli.schema import Problem, type_name
-from realtime_cli.server import audio
 from realtime_cli.server.config import apply_update, default_session
 from realtime_cli.server.conversation import Conversation, prepare_item
 from realtime_cli.server.model import render_instructions
