@@ -63,7 +63,7 @@ async def create(shell: Shell, args: list[str], line: str) -> None:
     except UsageError as exc:
         raise UsageError("create: " + " ".join(exc.message.split())) from None
     for key, flag in NOT_IN_CONSOLE.items():
-        if params.get(key) not in (None, False):
+        if params.get(key) not in (None, False, (), []):
             raise UsageError(f"create: {flag} is an option of `rtc create`, not of the console")
     response = build_response(response_options(params))
     if response.get("conversation") != "none" and not force:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from realtime_cli.cli.params import CONNECTION_OPTIONS
 from realtime_cli.errors import UsageError
 from realtime_cli.events import JSON, MODALITIES, TOOL_CHOICE_MODES, VOICES, Client, Server
 
@@ -23,10 +24,7 @@ VIEWS = ("events", "responses", "quiet")
 TURN_DETECTION = ("none", "server_vad", "semantic_vad")
 # Options of `rtc create` that belong to the start of a one-shot run, not to the console.
 NOT_IN_CONSOLE = {
-    "url": "--url",
-    "api_key": "--api-key",
-    "model": "--model",
-    "local": "--local",
+    **CONNECTION_OPTIONS,
     "json_output": "--json",
     "show_events": "--events",
     "timeout": "--timeout",

@@ -216,6 +216,7 @@ async def test_bad_input_gets_one_line_and_the_session_goes_on(console: Console_
         ),
         ("create --frobnicate", "error: create: No such option: --frobnicate"),
         ("create --api-key sk-secret", "error: create: --api-key is an option of `rtc create`,"),
+        ("create --profile work", "error: create: --profile is an option of `rtc create`,"),
         ('create "open', "error: create: No closing quotation (quote with ' or \")"),
         ("session --turn-detection maybe", "error: session: --turn-detection must be one of"),
         ("events --last x", "error: events: --last takes a positive number, got 'x'"),

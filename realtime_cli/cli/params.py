@@ -1,0 +1,210 @@
+"""Option declarations shared by several commands, and how they become settings.
+
+Every command that connects takes the same connection options; they are declared once here and
+added to a command by ``@connects``, which hands the command one ``Connection`` instead of a
+dozen parameters. ``Connection.endpoint()`` is the one way options become an ``Endpoint``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+import typer
+
+from realtime_cli.config import Endpoint
+from realtime_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from realtime_cli.endpoints import Selection
+    from realtime_cli.record import Recorder
+
+UrlOpt = Annotated[
+    str | None,
+    typer.Option("--url", help="Endpoint URL, used exactly as given (env RTC_URL).", metavar="URL"),
+]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        help="API key (env OPENAI_API_KEY). Never printed.",
+        metavar="KEY",
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="Model (env RTC_MODEL; default gpt-realtime).", metavar="MODEL"),
+]
+LocalOpt = Annotated[
+    bool, typer.Option("--local", help="Use the built-in local server even if a key is set.")
+]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="A profile of config.toml (env RTC_PROFILE; rtc profile list).",
+        metavar="NAME",
+    ),
+]
+AzureEndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--azure-endpoint",
+        help="Azure OpenAI resource https://NAME.openai.azure.com (env AZURE_OPENAI_ENDPOINT).",
+        metavar="URL",
+    ),
+]
+DeploymentOpt = Annotated[
+    str | None, typer.Option("--deployment", help="Azure OpenAI deployment name.", metavar="NAME")
+]
+ApiVersionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-version",
+        help="Azure api-version: use the preview URL form (env OPENAI_API_VERSION).",
+        metavar="VERSION",
+    ),
+]
+HeaderOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--header", "-H", help="Handshake header 'Name: value' (repeatable).", metavar="HEADER"
+    ),
+]
+SubprotocolOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--subprotocol", help="WebSocket subprotocol to offer (repeatable).", metavar="NAME"
+    ),
+]
+CallIdOpt = Annotated[
+    str | None,
+    typer.Option("--call-id", help="Attach to an existing call (?call_id=ID).", metavar="ID"),
+]
+RecordOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--record",
+        help="Write the session to FILE as JSON Lines as it happens (rtc replay, rtc export).",
+        metavar="FILE",
+    ),
+]
+RecordAudioOpt = Annotated[
+    Literal["yes", "no"] | None,
+    typer.Option(
+        "--record-audio",
+        help="no: leave audio out of the recording, for small files. [default: yes]",
+        show_default=False,
+    ),
+]
+
+# (parameter, flag, declaration, default) of every connection option, in the order help lists them.
+_CONNECTION: tuple[tuple[str, str, Any, Any], ...] = (
+    ("url", "--url", UrlOpt, None),
+    ("api_key", "--api-key", KeyOpt, None),
+    ("model", "--model", ModelOpt, None),
+    ("local", "--local", LocalOpt, False),
+    ("profile", "--profile", ProfileOpt, None),
+    ("azure_endpoint", "--azure-endpoint", AzureEndpointOpt, None),
+    ("deployment", "--deployment", DeploymentOpt, None),
+    ("api_version", "--api-version", ApiVersionOpt, None),
+    ("header", "--header", HeaderOpt, None),
+    ("subprotocol", "--subprotocol", SubprotocolOpt, None),
+    ("call_id", "--call-id", CallIdOpt, None),
+)
+_RECORDING: tuple[tuple[str, str, Any, Any], ...] = (
+    ("record", "--record", RecordOpt, None),
+    ("record_audio", "--record-audio", RecordAudioOpt, None),
+)
+# Parameter → flag of every connection option (the console refuses them inside `create`).
+CONNECTION_OPTIONS = {name: flag for name, flag, _, _ in _CONNECTION}
+
+
+def warn(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The connection (and recording) options one command was given."""
+
+    values: dict[str, Any]
+
+    @property
+    def given(self) -> bool:
+        return any(value not in (None, False, [], ()) for value in self.values.values())
+
+    def selection(self) -> Selection:
+        """flag > environment > profile > default, with config.toml from the config directory."""
+        from realtime_cli.endpoints import ConnectionOptions, select
+        from realtime_cli.profiles import config_dir, load
+
+        v = self.values
+        options = ConnectionOptions(
+            url=v["url"],
+            api_key=v["api_key"],
+            model=v["model"],
+            local=v["local"],
+            profile=v["profile"],
+            azure_endpoint=v["azure_endpoint"],
+            deployment=v["deployment"],
+            api_version=v["api_version"],
+            headers=tuple(v["header"] or ()),
+            subprotocols=tuple(v["subprotocol"] or ()),
+            call_id=v["call_id"],
+        )
+        config = None if options.local else load(config_dir(os.environ))
+        return select(options, os.environ, config)
+
+    def endpoint(self) -> Endpoint:
+        """Where to connect, with the key fetched (a key_command runs here, once)."""
+        return self.selection().endpoint(warn)
+
+    def recording(self) -> contextlib.AbstractContextManager[Recorder | None]:
+        """``--record FILE``: the open recording (closed when the command ends), or nothing."""
+        path, audio = self.values.get("record"), self.values.get("record_audio")
+        if path is None:
+            if audio is not None:
+                raise UsageError("--record-audio needs --record FILE")
+            return contextlib.nullcontext()
+        from realtime_cli.record import Recorder
+
+        return Recorder.open(path, audio=audio != "no")
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def connects(*, record: bool = False) -> Callable[[Command], Command]:
+    """Add the connection options (and ``--record`` options) to a command, which receives them
+    as ``connection: Connection``. typer reads the parameters from ``__signature__``."""
+    declared = _CONNECTION + (_RECORDING if record else ())
+
+    def decorate(command: Command) -> Command:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for name, p in signature.parameters.items() if name != "connection"]
+        added = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=decl
+            )
+            for name, _, decl, default in declared
+        ]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name, _, _, _ in declared}
+            return command(*args, connection=Connection(values), **kwargs)
+
+        parameters = [*own, *added]
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
