@@ -181,7 +181,11 @@ async def open_session(
 
             server = await stack.enter_async_context(running(token_delay_ms=token_delay_ms))
             url = f"{server.url}?model={endpoint.model}"
-            announce(f"rtc: no --url or API key: using the built-in local server at {server.url}")
+            # Said whether chosen by default or by --local/a profile: the hint helps either way.
+            announce(
+                f"rtc: using the built-in local server at {server.url} "
+                "(set OPENAI_API_KEY or --url for a real endpoint)"
+            )
             endpoint = endpoint.with_url(url)
         assert endpoint.url is not None
         transport = await Transport.connect(
