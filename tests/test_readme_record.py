@@ -4,60 +4,21 @@ README says it prints."""
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from readme import ROOT, blocks, expected_output, run, section
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent  # where the `rtc` entry point was installed
 FIRST, END = "## Recording and replay", "## Development"
 
 
 def sections() -> str:
-    text = (ROOT / "README.md").read_text()
-    start = text.index(FIRST + "\n")
-    return text[start : text.index(END + "\n", start)]
-
-
-def blocks() -> list[str]:
-    return re.findall(r"^```bash\n(.*?)^```$", sections(), flags=re.M | re.S)
-
-
-def expected_output(block: str) -> list[re.Pattern[str]]:
-    """``# text`` lines are what the command above prints (``…`` stands for an id); ``# word:``
-    lines are notes for the reader."""
-    outputs = []
-    for line in block.splitlines():
-        if line.startswith("# ") and not re.match(r"# \w+:", line):
-            pattern = re.escape(line[2:]).replace("…", "[A-Za-z0-9]+")
-            outputs.append(re.compile("^" + pattern + "$", re.M))
-    return outputs
-
-
-def run(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "HOME": str(cwd),
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    return subprocess.run(
-        ["bash", "--norc", "--noprofile", "-eo", "pipefail", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+    return section(FIRST, END)
 
 
 def test_the_sections_have_the_blocks_this_test_runs() -> None:
-    found = blocks()
+    found = blocks(sections())
     assert len(found) == 5
     assert any("rtc replay session.jsonl --json | jq" in b for b in found)
     assert any("--format wav --out audio/" in b for b in found)
@@ -65,7 +26,7 @@ def test_the_sections_have_the_blocks_this_test_runs() -> None:
 
 def test_every_bash_block_runs_in_order(tmp_path: Path) -> None:
     assert shutil.which("jq"), "the README's examples use jq: apt-get install jq"
-    for block in blocks():  # in order: later blocks use the files earlier ones recorded
+    for block in blocks(sections()):  # in order: later blocks use the files earlier ones recorded
         result = run(block, tmp_path)
         assert result.returncode == 0, f"{block}\n--- stderr:\n{result.stderr}"
         for pattern in expected_output(block):

@@ -1,0 +1,62 @@
+"""Running the README's examples as a user would: bash blocks in a scratch directory, with the
+installed `rtc` on PATH, against the built-in local server (no key, no network)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # where the `rtc` entry point was installed
+_IDS = re.compile(r"\b(resp|conv|sess|item|call|event)_[A-Za-z0-9]{21}\b")
+
+
+def section(first: str, end: str) -> str:
+    """The README from the heading ``first`` up to the heading ``end``."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(first + "\n")
+    return text[start : text.index(end + "\n", start)]
+
+
+def blocks(text: str, language: str = "bash") -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.M | re.S)
+
+
+def expected_output(block: str) -> list[re.Pattern[str]]:
+    """``# text`` lines are what the command above prints (``…`` or a real-looking id stands
+    for any id); ``# word:`` lines are notes for the reader."""
+    outputs = []
+    for line in block.splitlines():
+        if line.startswith("# ") and not re.match(r"# \w+:", line):
+            pattern = re.escape(_IDS.sub(lambda m: m.group(1) + "_…", line[2:].rstrip()))
+            pattern = pattern.replace("…", "[A-Za-z0-9]+")
+            outputs.append(re.compile("^" + pattern, re.M))
+    return outputs
+
+
+def run(script: str, cwd: Path, *, errexit: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(cwd),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    options = ["-eo", "pipefail"] if errexit else ["-o", "pipefail"]
+    return subprocess.run(
+        ["bash", "--norc", "--noprofile", *options, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def normalise(text: str) -> str:
+    """Ids, ports and timings vary from run to run; everything else must match."""
+    text = _IDS.sub(lambda m: m.group(1) + "_ID", text)
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    return re.sub(r"\d+ ms", "N ms", text)
