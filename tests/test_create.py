@@ -8,24 +8,11 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
+from cli_run import ROOT, RTC, rtc
 from proxy import relay
 
-ROOT = Path(__file__).resolve().parents[1]
-RTC = [sys.executable, "-m", "realtime_cli"]
 KEY = "sk-test-SECRET0123456789abcdefWXYZ"
-
-
-def rtc(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RTC, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def types(lines: list[str]) -> list[str]:

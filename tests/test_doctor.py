@@ -6,20 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
+from cli_run import rtc
 from websockets.asyncio.server import ServerConnection, serve
 
 from realtime_cli.config import Endpoint
 from realtime_cli.doctor import probe
 
-ROOT = Path(__file__).resolve().parents[1]
-RTC = [sys.executable, "-m", "realtime_cli"]
 KEY = "sk-test-DOCTOR0123456789abcdefWXYZ"
 ROWS = [
     "handshake",
@@ -32,13 +27,6 @@ ROWS = [
     "unknown event",
     "GA event types",
 ]
-
-
-def rtc(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RTC, *args], capture_output=True, text=True, timeout=120, cwd=ROOT,
-        stdin=subprocess.DEVNULL, env=os.environ.copy(),
-    )  # fmt: skip
 
 
 def table_rows(stdout: str) -> list[tuple[str, str]]:

@@ -14,27 +14,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cli_run import ROOT, RTC, rtc
 from proxy import Relay, relay
 
-ROOT = Path(__file__).resolve().parents[1]
-RTC = [sys.executable, "-m", "realtime_cli"]
 KEY = "sk-test-ENDPOINTS0123456789abcdWXYZ"
 AZKEY = "azkey-0123456789abcdef0123456789AZK"
-
-
-def rtc(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RTC, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def base(proxy: Relay) -> str:

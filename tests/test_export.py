@@ -6,33 +6,18 @@ from __future__ import annotations
 import base64
 import json
 import re
-import subprocess
-import sys
 import wave
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_run import ROOT, rtc
 from proxy import relay
 
 from realtime_cli import audio
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "realtime_corpus"
-RTC = [sys.executable, "-m", "realtime_cli"]
 IDS = re.compile(r"\b(resp|item|conv|sess|call)_[A-Za-z0-9]{21}\b")
-
-
-def rtc(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RTC, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-    )
 
 
 def masked(text: str) -> str:

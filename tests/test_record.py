@@ -10,13 +10,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cli_run import ROOT, RTC, rtc
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
@@ -29,23 +29,7 @@ from realtime_cli.config import Endpoint, select_endpoint
 from realtime_cli.record import Recorder
 from realtime_cli.shell import Shell
 
-ROOT = Path(__file__).resolve().parents[1]
-RTC = [sys.executable, "-m", "realtime_cli"]
 KEY = "sk-test-SECRET0123456789abcdefWXYZ"
-
-
-def rtc(
-    *args: str, stdin: str | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RTC, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-    )
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

@@ -7,31 +7,17 @@ import io
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_run import ROOT, rtc
 
 from realtime_cli.errors import ExitCode, RtcError, UsageError
 from realtime_cli.replay import ReplayJob, run_replay
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "realtime_corpus"
-RTC = [sys.executable, "-m", "realtime_cli"]
 ROW = re.compile(r"^ +\d+\.\d{3} [←→] ")
-
-
-def rtc(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RTC, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-    )
 
 
 def rows(text: str, arrows: str = "←→") -> list[str]:
