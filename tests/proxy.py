@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import connect
@@ -56,19 +56,20 @@ class Relay:
 
 
 @contextlib.contextmanager
-def relay(upstream: str, drop_after: int | None = None) -> Iterator[Relay]:
-    """Run a relay in a thread (rtc's CLI runs its own event loop); yields it with ``url`` set."""
-    state = Relay(upstream, drop_after)
+def serving(handler: Callable[[ServerConnection], Awaitable[None]]) -> Iterator[str]:
+    """Serve a websockets ``handler`` on a free loopback port in a thread (rtc's CLI runs its
+    own event loop); yields ``ws://127.0.0.1:PORT/v1/realtime?model=gpt-realtime``."""
     ready = threading.Event()
     stop: asyncio.Future[None] | None = None
+    url = ""
     loop = asyncio.new_event_loop()
 
     async def main() -> None:
-        nonlocal stop
+        nonlocal stop, url
         stop = loop.create_future()
-        async with serve(state._handle, "127.0.0.1", 0, max_size=None) as server:
+        async with serve(handler, "127.0.0.1", 0, max_size=None) as server:
             port = server.sockets[0].getsockname()[1]
-            state.url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+            url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
             ready.set()
             await stop
 
@@ -76,10 +77,19 @@ def relay(upstream: str, drop_after: int | None = None) -> Iterator[Relay]:
     thread.start()
     ready.wait(10)
     try:
-        yield state
+        yield url
     finally:
         loop.call_soon_threadsafe(
             lambda: stop.set_result(None) if stop and not stop.done() else None
         )
         thread.join(10)
         loop.close()
+
+
+@contextlib.contextmanager
+def relay(upstream: str, drop_after: int | None = None) -> Iterator[Relay]:
+    """A recording relay to ``upstream``; yields it with ``url`` set."""
+    state = Relay(upstream, drop_after)
+    with serving(state._handle) as url:
+        state.url = url
+        yield state

@@ -3,14 +3,12 @@ little, the rows say so; JSON has the same rows as the table."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from cli_run import rtc
-from websockets.asyncio.server import ServerConnection, serve
+from proxy import serving
+from websockets.asyncio.server import ServerConnection
 
 from realtime_cli.config import Endpoint
 from realtime_cli.doctor import probe
@@ -115,36 +113,8 @@ async def _meagre(ws: ServerConnection) -> None:
             await ws.send(json.dumps({"type": "response.done", "response": done}))
 
 
-@contextlib.contextmanager
-def meagre_server() -> Iterator[str]:
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    url = ""
-    stop: asyncio.Future[None] | None = None
-
-    async def main() -> None:
-        nonlocal url, stop
-        stop = loop.create_future()
-        async with serve(_meagre, "127.0.0.1", 0) as server:
-            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/realtime"
-            ready.set()
-            await stop
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    ready.wait(10)
-    try:
-        yield url
-    finally:
-        loop.call_soon_threadsafe(
-            lambda: stop.set_result(None) if stop and not stop.done() else None
-        )
-        thread.join(10)
-        loop.close()
-
-
 def test_a_server_that_supports_little_shows_it_row_by_row() -> None:
-    with meagre_server() as url:
+    with serving(_meagre) as url:
         result = rtc("doctor", "--url", url, "--timeout", "0.5", "--json")
     assert result.returncode == 1, result.stderr
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
