@@ -2,7 +2,8 @@
 the line as typed (so a server error can name the line that caused it).
 
 ``create`` is parsed by ``cli.parse_create``, the very command ``rtc create`` runs: the shell and
-the console share one grammar. The console-only commands use ``commands.parse_args``.
+the console share one grammar. The CLI (and typer) is imported only when a ``create`` line runs or
+its options are listed (help, completion). The console-only commands use ``commands.parse_args``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from realtime_cli import events
-from realtime_cli.cli import create_option_specs, parse_create, response_options
 from realtime_cli.commands import (
     COMMANDS,
     NOT_IN_CONSOLE,
@@ -48,6 +48,8 @@ Handler = Callable[["Shell", list[str], str], Awaitable[None]]
 @functools.cache
 def create_options() -> tuple[Opt, ...]:
     """The options of ``rtc create`` that mean something in the console."""
+    from realtime_cli.cli import create_option_specs
+
     skip = set(NOT_IN_CONSOLE.values())
     return tuple(
         Opt(name, "|".join(choices) if choices else metavar, help, choices)
@@ -57,6 +59,8 @@ def create_options() -> tuple[Opt, ...]:
 
 
 async def create(shell: Shell, args: list[str], line: str) -> None:
+    from realtime_cli.cli import parse_create, response_options
+
     args, force = split_force(args)
     try:
         params = parse_create(args)
@@ -145,7 +149,7 @@ async def session_update(shell: Shell, args: list[str], line: str) -> None:
         detection = None if mode == "none" else {"type": mode}
         session.setdefault("audio", {})["input"] = {"turn_detection": detection}
     for assignment in values.get("--set", []):
-        set_path(session, assignment.removeprefix("session."))
+        set_path(session, assignment, prefix="session")
     await shell.send({"type": Client.session_update, "session": session}, line)
 
 

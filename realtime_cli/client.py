@@ -5,6 +5,10 @@ loop when no endpoint is configured), waits for the first server event, and turn
 answer (``invalid_api_key`` then close 3000, ``invalid_model`` then close 4000, ...) into a
 ``ConnectError``. ``Session`` then sends validated client events with an ``event_id`` filled in
 and reads server events, feeding the tracker, so every ``error`` can be tied to its cause.
+
+No secret leaves here: every ``RtcError`` out of ``open_session`` (a handshake error whose body
+echoes the Authorization header, a close reason, ...) goes through ``Endpoint.scrub``, and the
+observers of sent events (recording, the console's log) see MCP tokens redacted.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from realtime_cli.config import Endpoint
+from realtime_cli.config import Endpoint, redact_tools
 from realtime_cli.errors import ConnectError, ConnectionLost, RtcError
-from realtime_cli.events import JSON, Client, FrameError, Server, parse_server_frame
+from realtime_cli.events import JSON, Client, FrameError, Server, encode, parse_server_frame
 from realtime_cli.options import checked
 from realtime_cli.tracker import Tracker, Update
 from realtime_cli.transport import Transport
@@ -29,6 +33,9 @@ if TYPE_CHECKING:
 
 FATAL_CLOSE_CODES = (3000, 4000)
 SESSION_EVENT_ID = "rtc_profile_session"  # the session.update of a profile's session settings
+# After an error as the first event, how long to wait for what follows: the close of a fatal
+# error (protocol.md §1.6) comes at once, and so does the session.created after a notice.
+FIRST_ERROR_GRACE = 2.0
 
 
 @dataclass
@@ -54,6 +61,8 @@ class Session:
         self.fill_ids = fill_ids
         self._started = time.monotonic()
         self._ids = itertools.count(1)
+        # Every client event as sent and its text, a tool's authorization and headers redacted
+        # (observers record and show it; the wire gets the event intact).
         self.on_sent: list[Callable[[JSON, str, float], None]] = []
         # Every server frame as received, with its parsed event (None if it is not one).
         self.on_frame: list[Callable[[str | bytes, JSON | None, float], None]] = []
@@ -76,8 +85,10 @@ class Session:
         text = await self.transport.send(event)
         t = self.now()
         self.tracker.sent(event, t)
+        shown = redact_tools(event)
+        shown_text = text if shown is event else encode(shown)
         for hook in self.on_sent:
-            hook(event, text, t)
+            hook(shown, shown_text, t)
         return event
 
     async def receive(self) -> Received:
@@ -102,28 +113,34 @@ class Session:
         await self.transport.close(1000)
 
 
-async def _first_event(session: Session, wait: float) -> Received:
+async def _first_events(session: Session, wait: float) -> list[Received]:
+    """The first server event; after an ``error``, every event up to the first that is not
+    one. A close instead means the error was fatal: a ``ConnectError`` saying why."""
     where = session.endpoint.display
     try:
         async with asyncio.timeout(wait):
-            first = await session.receive()
+            received = [await session.receive()]
     except TimeoutError:
         raise ConnectError(f"{where}: no session.created within {wait:g}s") from None
     except ConnectionLost as exc:
         raise ConnectError(f"{where}: {exc.message}") from None
-    if first.update.type != Server.error:
-        return first
-    # A fatal error comes right before the close (protocol.md §1.6): wait for it to say why.
-    error = first.update.error
+    if received[0].update.type != Server.error:
+        return received
+    # A fatal error comes right before the close (protocol.md §1.6): read on, through the
+    # session (so what comes is tracked, recorded and shown), until the close says why or an
+    # event that is not an error shows the session is alive.
+    error = received[0].update.error
     message = f"{error.code or 'error'}: {error.message}" if error else "error"
-    with contextlib.suppress(ConnectionLost, TimeoutError):
-        async with asyncio.timeout(2):
-            while True:
-                await session.transport.recv()
-    code = session.transport.close_code
-    if code is None:
-        return first  # a non-fatal error as the first event: odd, but the session is alive
-    raise ConnectError(session.endpoint.scrub(f"{where}: {message} (close {code})"))
+    try:
+        async with asyncio.timeout(min(FIRST_ERROR_GRACE, wait)):
+            while received[-1].update.type == Server.error:
+                received.append(await session.receive())
+    except TimeoutError:
+        pass  # errors and then quiet, but open: odd, yet the session is alive
+    except ConnectionLost as exc:
+        closed = f"close {exc.code}" if exc.code is not None else "closed without a close frame"
+        raise ConnectError(f"{where}: {message} ({closed})") from None
+    return received
 
 
 async def _apply_session(session: Session, settings: JSON, wait: float) -> list[Received]:
@@ -143,12 +160,10 @@ async def _apply_session(session: Session, settings: JSON, wait: float) -> list[
                 if update.error and update.error.event_id in (SESSION_EVENT_ID, None):
                     error = update.error
                     raise RtcError(
-                        session.endpoint.scrub(
-                            f"{where}: the server rejected the profile's session settings: "
-                            f"{error.code or 'error'}"
-                            + (f" ({error.param})" if error.param else "")
-                            + f": {error.message}"
-                        )
+                        f"{where}: the server rejected the profile's session settings: "
+                        f"{error.code or 'error'}"
+                        + (f" ({error.param})" if error.param else "")
+                        + f": {error.message}"
                     )
     except TimeoutError:
         raise ConnectError(f"{where}: no session.updated within {wait:g}s") from None
@@ -173,7 +188,37 @@ async def open_session(
     With ``record``, every event both ways is written to the recording from the first on.
 
     On exit the socket is closed with code 1000 (and the local server, if started, stopped).
+    Every ``RtcError`` that leaves, connecting or later, has the endpoint's secrets scrubbed.
     """
+    try:
+        async with _opened(
+            endpoint, announce, on_first, token_delay_ms, open_timeout, fill_ids, record
+        ) as session:
+            yield session
+    except RtcError as exc:
+        _scrub_error(exc, endpoint)
+        raise  # the same exception (type, code, traceback), its text scrubbed
+
+
+def _scrub_error(exc: RtcError, endpoint: Endpoint) -> None:
+    """Scrub the endpoint's secrets from ``exc``'s message (and a close reason), in place: a
+    server may echo the Authorization header in a handshake error or a close frame."""
+    exc.message = endpoint.scrub(exc.message)
+    exc.args = (exc.message,)
+    if isinstance(exc, ConnectionLost):
+        exc.reason = endpoint.scrub(exc.reason)
+
+
+@contextlib.asynccontextmanager
+async def _opened(
+    endpoint: Endpoint,
+    announce: Callable[[str], None],
+    on_first: Callable[[Received], None],
+    token_delay_ms: float,
+    open_timeout: float,
+    fill_ids: bool,
+    record: Recorder | None,
+) -> AsyncIterator[Session]:
     async with contextlib.AsyncExitStack() as stack:
         if endpoint.url is None:
             # Imported here: commands that talk to a real endpoint never pay for the server.
@@ -195,7 +240,8 @@ async def open_session(
         if record is not None:
             record.attach(session)
         stack.push_async_callback(session.close)
-        on_first(await _first_event(session, open_timeout))
+        for received in await _first_events(session, open_timeout):
+            on_first(received)
         if endpoint.session:
             for received in await _apply_session(session, dict(endpoint.session), open_timeout):
                 on_first(received)

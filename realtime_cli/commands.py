@@ -2,8 +2,11 @@
 commands, the help text, and completion candidates. Pure functions; no I/O, no prompt-toolkit.
 
 A line is one of: nothing; a raw client event (starts with ``{``); a command (its first word is a
-command name, optionally written ``/name``); otherwise a chat message. ``create`` is parsed with
-the very command ``rtc create`` uses (``cli.parse_create``), so shell and console never drift.
+command name, optionally written ``/name``); otherwise a chat message. A command that takes no
+arguments (``quit``, ``reconnect``, ...) followed by more words is a chat message too: "quit
+smoking tips" is a question, not a way out (``/quit ...`` is always the command, and an error).
+``create`` is parsed with the very command ``rtc create`` uses (``cli.parse_create``, loaded by
+``actions``), so shell and console never drift; this module loads neither typer nor the CLI.
 """
 
 from __future__ import annotations
@@ -16,9 +19,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from realtime_cli.cli.params import CONNECTION_OPTIONS
+from realtime_cli.config import CONNECTION_OPTIONS
 from realtime_cli.errors import UsageError
-from realtime_cli.events import JSON, MODALITIES, TOOL_CHOICE_MODES, VOICES, Client, Server
+from realtime_cli.events import (
+    JSON,
+    MODALITIES,
+    TOOL_CHOICE_MODES,
+    VOICES,
+    Client,
+    Refused,
+    Server,
+    loads,
+    refused_at,
+)
 
 VIEWS = ("events", "responses", "quiet")
 TURN_DETECTION = ("none", "server_vad", "semantic_vad")
@@ -51,6 +64,11 @@ class Spec:
     options: tuple[Opt, ...] = ()
     positionals: int = 0
     examples: tuple[str, ...] = ()
+    takes_options: bool = False  # options not listed here (create's come from `rtc create`)
+
+    @property
+    def takes_arguments(self) -> bool:
+        return bool(self.options or self.positionals or self.takes_options)
 
 
 SESSION_OPTIONS = (
@@ -65,6 +83,8 @@ COMMANDS: dict[str, Spec] = {
     "create": Spec(
         "create [PROMPT] [options]",
         "send response.create with the options of `rtc create` (+ --force); returns at once",
+        positionals=1,
+        takes_options=True,
         examples=(
             "create --instructions 'Say hello'",
             "create 'What is 2+2?' --modality text -m run=1",
@@ -105,6 +125,23 @@ COMMANDS: dict[str, Spec] = {
     "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
 }
 ALIASES = {"exit": "quit"}
+HELP_FLAGS = ("--help", "-h")  # after any command: that command's help
+
+# How a typed line is read (the overview of `help` shows these; ``classify`` does them).
+_NO_ARGUMENTS = [
+    *(name for name, spec in COMMANDS.items() if not spec.takes_arguments),
+    *(alias for alias, name in ALIASES.items() if not COMMANDS[name].takes_arguments),
+]
+LINE_RULES = (
+    ("{...", "a raw client event (the line starts with {)"),
+    ("NAME ...", "a command: the first word is a command name, or /NAME"),
+    (
+        "NAME WORDS",
+        f"a message when NAME takes no arguments ({', '.join(_NO_ARGUMENTS)}): "
+        '"quit smoking tips" is sent, not obeyed',
+    ),
+    ("anything else", "a message; create 'TEXT' sends any text as one"),
+)
 
 KEYS = (
     ("Enter", "send the line; inside an unfinished {JSON} it starts a new line"),
@@ -149,21 +186,39 @@ def classify(line: str) -> Line | None:
     slash = word.startswith("/")
     name = ALIASES.get(word.lstrip("/"), word.lstrip("/"))
     if name in COMMANDS:
+        if rest.strip() in HELP_FLAGS:  # "create --help": the console's help, not the CLI's
+            return Command("help", [name])
+        if rest.strip() and not COMMANDS[name].takes_arguments:
+            if not slash:  # "quit smoking tips", "exit strategy for the project": a message
+                return Chat(text)
+            raise UsageError(f"{name} takes no arguments")
         try:
-            return Command(name, shlex.split(rest))
+            args = shlex.split(rest)
         except ValueError as exc:
             raise UsageError(f"{name}: {exc} (quote with ' or \")") from None
+        before_dashes = args[: args.index("--")] if "--" in args else args
+        if any(arg in HELP_FLAGS for arg in before_dashes):
+            return Command("help", [name])
+        return Command(name, args)
     if slash:
         raise UsageError(f"unknown command {word!r}{_did_you_mean(word.lstrip('/'), COMMANDS)}")
     return Chat(text)
 
 
+def _where(text: str, pos: int) -> str:
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    return f"line {line} column {column}" if "\n" in text else f"column {column}"
+
+
 def parse_json_event(text: str) -> JSON:
     try:
-        value = json.loads(text)
+        value = loads(text)
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}" if "\n" in text else f"column {exc.colno}"
-        raise UsageError(f"not JSON: {exc.msg} at {where}") from None
+        raise UsageError(f"not JSON: {exc.msg} at {_where(text, exc.pos)}") from None
+    except Refused as exc:  # NaN, Infinity, 1e999, nested too deeply
+        start = len(text) - len(text.lstrip())
+        raise UsageError(f"{exc.reason} at {_where(text, refused_at(text, start, exc))}") from None
     if not isinstance(value, dict):
         raise UsageError("a raw event must be a JSON object")
     if not isinstance(value.get("type"), str):
@@ -177,10 +232,12 @@ def json_unfinished(text: str) -> bool:
     if not stripped.startswith("{"):
         return False
     try:
-        json.loads(stripped)
+        loads(stripped)
     except json.JSONDecodeError as exc:
         # An error at the very end means "more to come"; elsewhere it is a mistake to report.
         return exc.pos >= len(stripped) or exc.msg.startswith("Unterminated string")
+    except Refused:  # complete, and wrong: Enter sends it and the error says what
+        return False
     return False
 
 
@@ -268,7 +325,7 @@ def help_sections(topic: str | None, create_options: Sequence[Opt] = ()) -> list
             ("TEXT", "a user message: conversation.item.create + response.create"),
             ("{JSON}", "a raw client event, validated then sent"),
         ]
-        return [("commands", commands), ("keys", list(KEYS))]
+        return [("commands", commands), ("lines", list(LINE_RULES)), ("keys", list(KEYS))]
     name = ALIASES.get(topic.lstrip("/"), topic.lstrip("/"))
     spec = COMMANDS.get(name)
     if spec is None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from realtime_cli.client import Received, Session, open_session
 from realtime_cli.config import Endpoint
+from realtime_cli.describe import ms as _show_ms
 from realtime_cli.errors import ConnectionLost
 from realtime_cli.events import (
     BETA_TO_GA,
@@ -31,6 +32,7 @@ from realtime_cli.events import (
     response_create,
     user_message,
 )
+from realtime_cli.guards import obj, text
 from realtime_cli.tracker import ErrorInfo, ResponseState
 
 PASS, FAIL, UNSUPPORTED, NOT_EXERCISED = "pass", "fail", "not supported", "not exercised"
@@ -82,10 +84,6 @@ class Report:
 
 def _ms(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1000)
-
-
-def _show_ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
 
 
 def _error_text(error: ErrorInfo) -> str:
@@ -161,7 +159,12 @@ async def _session_update(probe: _Probe, name: str) -> Check:
     error = probe.error_for(received, event_id)
     if error:
         return Check(name, UNSUPPORTED, _error_text(error))
-    session = received.event.get("session") or {}
+    return _reflected(name, received.event)
+
+
+def _reflected(name: str, event: JSON) -> Check:
+    """Whether a ``session.updated`` reflects what ``_session_update`` asked for."""
+    session = obj(event.get("session"))
     modalities = session.get("output_modalities", session.get("modalities"))
     problems = []
     if session.get("instructions") != INSTRUCTIONS:
@@ -283,9 +286,8 @@ async def _cancel_active(probe: _Probe, name: str) -> Check:
     data = {"status": response.status, "reason": response.reason, "done_ms": _ms(elapsed)}
     if response.status == "cancelled":
         reason = f" ({response.reason})" if response.reason else ""
-        return Check(
-            name, PASS, f"status cancelled{reason} {_show_ms(elapsed)} after response.created", data
-        )
+        detail = f"status cancelled{reason} {_show_ms(elapsed)} after response.created"
+        return Check(name, PASS, detail, data)
     if response.status == "completed":
         why = f" ({cancel_error.code})" if cancel_error else ""
         detail = f"the response completed before the cancel arrived{why}"
@@ -335,10 +337,8 @@ def _event_types(report: Report) -> Check:
     if unknown:
         detail += " · unknown: " + ", ".join(unknown)
     if beta:
-        return Check(
-            "GA event types", FAIL, "beta names: " + ", ".join(beta) + " · " + detail, data
-        )
-    return Check("GA event types", PASS, detail, data)
+        detail = "beta names: " + ", ".join(beta) + " · " + detail
+    return Check("GA event types", FAIL if beta else PASS, detail, data)
 
 
 async def probe(
@@ -399,7 +399,7 @@ def _session_created(first: list[Received]) -> Check:
         got = str(first[0].event.get("type")) if first else "nothing"
         return Check(name, FAIL, f"first event was {got}")
     received = first[0]
-    session = received.event.get("session") or {}
-    bits = [str(session.get(k)) for k in ("id", "model") if session.get(k)]
+    session = obj(received.event.get("session"))
+    bits = [text(session.get(k)) for k in ("id", "model") if session.get(k)]
     detail = f"after {_show_ms(received.t)}" + (" · " + " · ".join(bits) if bits else "")
     return Check(name, PASS, detail, {"ms": _ms(received.t)})

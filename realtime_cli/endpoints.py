@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from realtime_cli.config import DEFAULT_MODEL, SECRET_QUERY_KEYS, Endpoint, redact_url
+from realtime_cli.config import (
+    DEFAULT_MODEL,
+    KEY_PROTOCOL,
+    MIN_SCRUBBED,
+    SECRET_QUERY_KEYS,
+    Endpoint,
+    redact_url,
+)
 from realtime_cli.errors import ConnectError, UsageError
 from realtime_cli.keys import KeySource, Warn
 from realtime_cli.profiles import ConfigFile, Profile
@@ -37,7 +44,6 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 # Header names whose values are secrets: never shown, scrubbed from output.
 SECRET_HEADER = re.compile(r"authorization|api-?key|token|secret|cookie|password", re.I)
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110 token)
-KEY_PROTOCOL = "openai-insecure-api-key."
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,16 @@ class Selection:
     config: ConfigFile | None
     environ: Mapping[str, str]
 
+    def __repr__(self) -> str:
+        """No secret: the URL redacted, where the key comes from (not the key), header names
+        only; the environment, the profile and the config file are left out."""
+        url = redact_url(self.url) if self.url else None
+        profile = self.profile.name if self.profile else None
+        return (
+            f"Selection(kind={self.kind!r}, url={url!r}, model={self.model!r}, key={self.key!r}, "
+            f"headers={list(self.headers)!r}, profile={profile!r})"
+        )
+
     def endpoint(self, warn: Warn = lambda line: None) -> Endpoint:
         """The endpoint to connect to. No key for OpenAI or Azure is a ``ConnectError``."""
         key = self.key.get(self.environ, warn) if self.key else None
@@ -97,21 +113,20 @@ class Selection:
             headers = {"Authorization": f"Bearer {key}"} if self.bearer else {"api-key": key}
         _merge(headers, self.headers)
         secrets = [key] if key else []
-        for name, value in headers.items():
-            if SECRET_HEADER.search(name):  # "Bearer KEY": the secret is KEY
-                credential = value.partition(" ")[2].strip()
-                secrets.append(credential or value)
+        secrets += [_credential(v) for name, v in headers.items() if SECRET_HEADER.search(name)]
         secrets += [p[len(KEY_PROTOCOL) :] for p in self.subprotocols if p.startswith(KEY_PROTOCOL)]
         if self.url:
             query = parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
             secrets += [v for k, v in query if k.lower() in SECRET_QUERY_KEYS]
+        secrets += tool_secrets(self.session)
         return Endpoint(
             self.url,
             self.model,
             headers,
             self.subprotocols,
-            # Very short values are left out: scrubbing "1" everywhere would garble the output.
-            tuple(s for s in dict.fromkeys(secrets) if len(s) >= 8),
+            # Very short values are left out: "abc" cannot be told from ordinary text, and
+            # scrubbing it everywhere would garble the output (config.MIN_SCRUBBED).
+            tuple(s for s in dict.fromkeys(secrets) if len(s) >= MIN_SCRUBBED),
             session=self.session,
         )
 
@@ -133,6 +148,28 @@ class Selection:
             "pass --api-key (with no endpoint and no key configured, rtc uses its built-in "
             "local server)"
         )
+
+
+def _credential(value: str) -> str:
+    """The secret of a header value: ``KEY`` of ``Bearer KEY``, else the whole value."""
+    return value.partition(" ")[2].strip() or value
+
+
+def tool_secrets(session: Mapping[str, Any] | None) -> list[str]:
+    """The MCP tokens in session settings: each tool's ``authorization`` and the values of its
+    headers whose names say they are secret (``SECRET_HEADER``)."""
+    found: list[str] = []
+    tools = session.get("tools") if session else None
+    for tool in tools if isinstance(tools, list) else []:
+        if not isinstance(tool, dict):
+            continue
+        if isinstance(tool.get("authorization"), str):
+            found.append(_credential(tool["authorization"]))
+        headers = tool.get("headers")
+        for name, value in headers.items() if isinstance(headers, dict) else ():
+            if isinstance(value, str) and SECRET_HEADER.search(str(name)):
+                found.append(_credential(value))
+    return found
 
 
 def select(

@@ -7,8 +7,11 @@ Validation of client events lives in ``schema.py``; this module holds no I/O.
 from __future__ import annotations
 
 import json
+import math
+import re
 import secrets
 import string
+import sys
 from enum import StrEnum
 from typing import Any
 
@@ -127,6 +130,94 @@ def ga_type(type_: str) -> str:
     return BETA_TO_GA.get(type_, type_)
 
 
+# -- reading JSON that comes from outside (stdin, a typed line, a file, the network) -----------
+
+# Deeper JSON is refused as input: no client event nests anywhere near this, and everything that
+# walks a value afterwards (validation, ``$last_response`` substitution, rendering) recurses.
+MAX_DEPTH = 128
+
+
+class Refused(ValueError):
+    """Text that Python's json module would take but that is not input rtc accepts: ``NaN`` or
+    ``Infinity`` (not JSON), a number too large for a float or with too many digits, or nesting
+    deeper than ``MAX_DEPTH``. ``token`` is the offending number as written, when known."""
+
+    def __init__(self, reason: str, token: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.token = token
+
+
+def _constant(token: str) -> Any:
+    raise Refused(f"{token} is not JSON (JSON numbers are finite)", token)
+
+
+def _finite(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise Refused(f"number {token} is too large (JSON numbers are finite)", token)
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite)
+_NUMBER_OR_STRING = re.compile(
+    r'"[^"\\]*(?:\\.[^"\\]*)*"'  # a string (skipped over)
+    r"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|NaN|-?Infinity"
+)
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def raw_decode(text: str, pos: int = 0) -> tuple[Any, int]:
+    """``json.JSONDecoder.raw_decode`` for input: a syntax error is a ``json.JSONDecodeError``,
+    JSON rtc refuses (see ``Refused``) a ``Refused``; both are ``ValueError``s."""
+    try:
+        value, end = _DECODER.raw_decode(text, pos)
+    except (json.JSONDecodeError, Refused):
+        raise
+    except RecursionError:
+        raise Refused(f"JSON nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        digits = sys.get_int_max_str_digits()
+        raise Refused(f"number too long (more than {digits} digits)") from None
+    if isinstance(value, dict | list) and _too_deep(value):
+        raise Refused(f"JSON nested too deeply (more than {MAX_DEPTH} levels)")
+    return value, end
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` for input (see ``raw_decode``)."""
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    value, end = raw_decode(text, start)
+    rest = len(text) - len(text[end:].lstrip(" \t\n\r"))
+    if rest != len(text):
+        raise json.JSONDecodeError("Extra data", text, rest)
+    return value
+
+
+def refused_at(text: str, start: int, exc: Refused) -> int:
+    """Where in ``text`` the number ``exc`` names is, in the value starting at ``start``
+    (``start`` itself when unknown). The value is valid JSON up to that number, so the first
+    string-or-number token equal to it outside strings is the one (an earlier equal one would
+    have been refused first)."""
+    if exc.token is not None:
+        for match in _NUMBER_OR_STRING.finditer(text, start):
+            if match.group() == exc.token:
+                return match.start()
+    return start
+
+
 class FrameError(ValueError):
     """A server frame that is not a JSON object with a string ``type``."""
 
@@ -136,17 +227,20 @@ def parse_server_frame(frame: str | bytes) -> JSON:
     if isinstance(frame, bytes):
         raise FrameError(f"binary frame of {len(frame)} bytes (the protocol sends text JSON)")
     try:
-        event = json.loads(frame)
+        event = loads(frame)
     except json.JSONDecodeError as exc:
         raise FrameError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    except Refused as exc:
+        raise FrameError(f"not JSON ({exc.reason})") from None
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise FrameError("not a JSON object with a string 'type'")
     return event
 
 
 def encode(event: JSON) -> str:
-    """The wire form of a client event: compact JSON, non-ASCII kept as is."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    """The wire form of a client event: compact JSON, non-ASCII kept as is. A NaN or infinity
+    (never valid: validation refuses them) raises ``ValueError`` rather than go out as non-JSON."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def user_message(text: str) -> JSON:

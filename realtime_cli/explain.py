@@ -1,6 +1,7 @@
 """What ``rtc config``, ``rtc profile show`` and ``rtc profile list`` print: settings as rows
 ``(name, value, where it came from)`` and as JSON, every secret redacted (``config.redact``:
-the last 4 characters at most). No rich here: ``render`` draws the rows.
+the last 4 characters at most), the MCP tokens in session settings too (``redact_tools``).
+No rich here: ``render`` draws the rows.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from realtime_cli.config import Endpoint, redact, redact_url
-from realtime_cli.endpoints import KEY_PROTOCOL, SECRET_HEADER, Selection
+from realtime_cli.config import KEY_PROTOCOL, Endpoint, redact, redact_tools, redact_url
+from realtime_cli.endpoints import SECRET_HEADER, Selection
 from realtime_cli.errors import RtcError
 from realtime_cli.keys import command_text
 from realtime_cli.profiles import ConfigFile, Profile
@@ -77,8 +78,9 @@ def effective(
         rows.append(("header", header_text(name, value), ""))
     for protocol in selection.subprotocols:
         rows.append(("subprotocol", protocol_text(protocol), ""))
-    if selection.session is not None:
-        rows.append(("session", _compact(selection.session), sources.get("session", "")))
+    session = None if selection.session is None else redact_tools(dict(selection.session))
+    if session is not None:
+        rows.append(("session", _compact(session), sources.get("session", "")))
     proxy = proxy_for(selection.url) if selection.url else None
     rows.append(("proxy", redact_url(proxy) if proxy else "none", "environment" if proxy else ""))
     if endpoint is not None:  # a key may still show up, e.g. inside a key_command's text
@@ -95,7 +97,7 @@ def effective(
         },
         "headers": dict(header_text(n, v).split(": ", 1) for n, v in headers.items()),
         "subprotocols": [protocol_text(p) for p in selection.subprotocols],
-        "session": selection.session,
+        "session": session,
         "proxy": redact_url(proxy) if proxy else None,
         "sources": dict(sources),
     }
@@ -144,7 +146,7 @@ def profile_rows(profile: Profile, config: ConfigFile, environ: Mapping[str, str
     for protocol in profile.subprotocols:
         rows.append(("subprotocol", protocol_text(protocol), ""))
     if profile.session is not None:
-        rows.append(("session", _compact(profile.session), ""))
+        rows.append(("session", _compact(redact_tools(dict(profile.session))), ""))
     return rows
 
 

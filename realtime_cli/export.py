@@ -6,6 +6,9 @@ console said: the conversation in order (user and system messages with their tex
 transcript, function outputs, each response's answer or function calls with its status, reason
 and usage, and every ``error`` with the client event it answers), then a table of the responses
 and the session totals. Items that a response produced are shown with that response, once.
+
+Any JSON is read without failing (a mangled event is shown as far as it goes), and the document
+is ``clean``: it may be printed to a terminal, so no server text in it can drive one.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from realtime_cli import audio
+from realtime_cli.describe import RESPONSE_COLUMNS, metadata_line, response_row, usage_line
 from realtime_cli.errors import RtcError, UsageError
 from realtime_cli.events import JSON, Server, ga_type
+from realtime_cli.guards import obj, seq, text
 from realtime_cli.record import Header, Row, open_recording, read
+from realtime_cli.safe_text import clean
 from realtime_cli.tracker import ErrorInfo, ResponseState, Tracker
 from realtime_cli.wav import export_wav, format_of
 
@@ -58,15 +64,12 @@ class _Transcript:
         if row.direction == "client":
             self.tracker.sent(row.event, t)
             return
-        try:
-            self._server(row.event, t)
-        except Exception as exc:  # a mangled event is left out, never fatal
-            notice(f"rtc: line {row.line}: could not read {row.event.get('type')}: {exc!r}")
+        self._server(row.event, t)
 
     def _server(self, event: JSON, t: float) -> None:
-        type_ = ga_type(str(event["type"]))
+        type_ = ga_type(text(event.get("type")))
         if type_ in _OUTPUT_ITEM_EVENTS and isinstance(event.get("item"), dict):
-            self.owned.add(str(event["item"].get("id")))
+            self.owned.add(text(event["item"].get("id")))
         update = self.tracker.feed(event, t)
         if type_ in _ITEM_EVENTS and isinstance(event.get("item"), dict):
             item_id = event["item"].get("id")
@@ -75,7 +78,7 @@ class _Transcript:
                 self.order.append(entry)
         elif type_ == Server.input_transcription_completed:
             if isinstance(event.get("transcript"), str):
-                self.transcripts[str(event.get("item_id"))] = event["transcript"]
+                self.transcripts[text(event.get("item_id"))] = event["transcript"]
         elif type_ in (Server.session_created, Server.session_updated):
             self.session_format = format_of(event.get("session")) or self.session_format
         elif update.response is not None and ("response", update.response.id) not in self.order:
@@ -84,7 +87,7 @@ class _Transcript:
         if update.finished and update.response is not None:
             for item in update.response.output:
                 if isinstance(item, dict):
-                    self.owned.add(str(item.get("id")))
+                    self.owned.add(text(item.get("id")))
         if update.error is not None:
             self.order.append(("error", update.error))
 
@@ -96,10 +99,10 @@ class _Transcript:
             out += [f"- {header.describe()}"]
         session = self.tracker.session or {}
         if session:
-            bits = [str(session.get(k)) for k in ("id", "model") if session.get(k)]
+            bits = [text(session.get(k)) for k in ("id", "model") if session.get(k)]
             modalities = session.get("output_modalities") or session.get("modalities")
             if isinstance(modalities, list):
-                bits.append("modalities " + ", ".join(str(m) for m in modalities))
+                bits.append("modalities " + ", ".join(text(m) for m in modalities))
             out += [f"- session: {' · '.join(bits)}"]
         out += ["", "## Conversation", ""]
         for kind, key in self.order:
@@ -111,32 +114,30 @@ class _Transcript:
                 out += [_error(key), ""]
         out += self._responses_table()
         out += self._totals()
-        return "\n".join(out).rstrip() + "\n"
+        return clean("\n".join(out).rstrip() + "\n")
 
     def _item(self, item: JSON) -> list[str]:
-        type_ = item.get("type")
+        type_ = text(item.get("type"))
         if type_ == "function_call_output":
             return [
-                f"**Function output** · `{item.get('call_id')}`",
+                f"**Function output** · `{text(item.get('call_id'))}`",
                 "",
                 *_fenced(item.get("output")),
             ]
         if type_ != "message":
-            return [f"**{type_}** · `{item.get('id')}`", ""]
-        role = str(item.get("role") or "message").capitalize()
+            return [f"**{type_}** · `{text(item.get('id'))}`", ""]
+        role = (text(item.get("role")) or "message").capitalize()
         texts = []
-        for part in item.get("content") or []:
-            if not isinstance(part, dict):
-                continue
+        for part in map(obj, seq(item.get("content"))):
             if isinstance(part.get("text"), str):
                 texts.append(part["text"])
             elif part.get("type") == "input_audio":
-                heard = part.get("transcript") or self.transcripts.get(str(item.get("id")))
+                heard = text(part.get("transcript")) or self.transcripts.get(text(item.get("id")))
                 texts.append(f"{heard}  *(audio)*" if heard else "*(audio, no transcript)*")
             elif isinstance(part.get("transcript"), str):
                 texts.append(part["transcript"])
             elif part.get("type"):
-                texts.append(f"*({part['type']})*")
+                texts.append(f"*({text(part['type'])})*")
         return [f"**{role}**", "", *("\n\n".join(texts) or "*(empty)*").splitlines(), ""]
 
     def _response(self, response: ResponseState) -> list[str]:
@@ -151,16 +152,17 @@ class _Transcript:
         if response.answer:
             lines += [*response.answer.splitlines(), ""]
         for call in _calls(response):
-            lines += [f"Function call `{call.get('name')}` · `{call.get('call_id')}`", ""]
+            name, call_id = text(call.get("name")), text(call.get("call_id"))
+            lines += [f"Function call `{name}` · `{call_id}`", ""]
             lines += _fenced(call.get("arguments"), "json")
         if response.audio_bytes:
             seconds = self._audio_seconds(response)
             lines += [f"*(audio {seconds:.2f} s, {response.audio_bytes:,} bytes)*", ""]
         if not response.answer and not _calls(response) and not response.audio_bytes:
             lines += ["*(no output)*", ""]
-        meta = [f"usage: {_usage(response.usage)}"]
+        meta = [f"usage: {usage_line(response.usage)}"]
         if response.metadata:
-            meta.append("metadata: " + " ".join(f"{k}={v}" for k, v in response.metadata.items()))
+            meta.append(f"metadata: {metadata_line(response.metadata)}")
         return [*lines, *(f"- {m}" for m in meta), ""]
 
     def _audio_seconds(self, response: ResponseState) -> float:
@@ -171,18 +173,12 @@ class _Transcript:
         responses = list(self.tracker.responses.values())
         if not responses:
             return []
-        lines = ["## Responses", ""]
-        lines += ["| response | status | reason | tokens in/out | first delta | total | metadata |"]
-        lines += ["|---|---|---|---|---|---|---|"]
-        for r in responses:
-            start = r.t_request if r.t_request is not None else r.t_created
-            usage = r.usage or {}
-            first = _ms(None if r.t_first_delta is None else r.t_first_delta - start)
-            total = _ms(None if r.t_done is None else r.t_done - start)
-            meta = " ".join(f"{k}={v}" for k, v in (r.metadata or {}).items())
-            tokens = f"{usage.get('input_tokens', '-')}/{usage.get('output_tokens', '-')}"
-            cells = [f"`{r.id}`", r.status, r.reason or "", tokens, first, total, meta]
-            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines = ["## Responses", "", _table_row(RESPONSE_COLUMNS)]
+        lines += ["|" + "---|" * len(RESPONSE_COLUMNS)]
+        for response in responses:
+            cells = response_row(response)
+            cells[0] = f"`{cells[0]}`"
+            lines.append(_table_row(cells))
         return [*lines, ""]
 
     def _totals(self) -> list[str]:
@@ -192,8 +188,7 @@ class _Transcript:
         for r in responses:
             statuses[r.status] = statuses.get(r.status, 0) + 1
             for key in totals:
-                value = (r.usage or {}).get(key)
-                totals[key] += value if isinstance(value, int) else 0
+                totals[key] += (r.usage or {}).get(key, 0)  # integers (the tracker's usage)
         each = ", ".join(f"{n} {status}" for status, n in statuses.items())
         audio_bytes = sum(r.audio_bytes for r in responses)
         seconds = sum(self._audio_seconds(r) for r in responses)
@@ -220,45 +215,25 @@ def _calls(response: ResponseState) -> list[JSON]:
 
 
 def _fenced(value: Any, language: str = "") -> list[str]:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    body = text(value)
     if language == "json":
-        with contextlib.suppress(ValueError):
-            text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
-    fence = "````" if "```" in text else "```"
-    return [fence + language, *text.splitlines(), fence, ""]
+        with contextlib.suppress(ValueError, RecursionError):
+            body = json.dumps(json.loads(body), ensure_ascii=False, indent=2)
+    fence = "````" if "```" in body else "```"
+    return [fence + language, *body.splitlines(), fence, ""]
 
 
 def _error(error: ErrorInfo) -> str:
     kind = "Notice" if error.is_notice else "Error"
     line = f"> **{kind}** `{error.code or error.type or 'error'}`: {error.message}"
     if error.event_id:
-        cause = error.cause.get("type") if error.cause else "an event not in the recording"
+        cause = text(error.cause.get("type")) if error.cause else "an event not in the recording"
         line += f" (answers `{error.event_id}`, {cause})"
     return line
 
 
-def _usage(usage: JSON | None) -> str:
-    if not usage:
-        return "-"
-    text = f"{usage.get('total_tokens', '?')} tokens ({usage.get('input_tokens', '?')} in"
-    text += f", {usage.get('output_tokens', '?')} out)"
-    details = usage.get("output_token_details")
-    if isinstance(details, dict) and details.get("audio_tokens"):
-        text += f", out {details.get('text_tokens', 0)} text / {details['audio_tokens']} audio"
-    cached = usage.get("input_token_details")
-    if isinstance(cached, dict) and cached.get("cached_tokens"):
-        text += f", {cached['cached_tokens']} cached"
-    return text
-
-
-def _ms(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _table_row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
 
 
 def export_markdown(rows: Iterable[Row], notice: Callable[[str], None], name: str) -> str:

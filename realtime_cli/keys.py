@@ -11,7 +11,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from realtime_cli.errors import ConnectError
@@ -30,8 +30,10 @@ class KeySource:
 
     how: str
     name: str  # the flag, the variable, or the profile's name
-    value: str | None = None
-    command: str | tuple[str, ...] | None = None
+    # The key itself (a key_env's variable name): never in the repr. Nor is the command, which
+    # some write with the key in it ("echo sk-...").
+    value: str | None = field(default=None, repr=False)
+    command: str | tuple[str, ...] | None = field(default=None, repr=False)
     timeout: float = 30.0
     config_path: Path | None = None
     bearer: bool = True

@@ -4,17 +4,19 @@ scripts can trust (see ``errors.ExitCode`` and the README's table).
 Output: in ``--json`` mode stdout carries every server frame as received, one per line, and
 nothing else. Otherwise the answer streams to stdout as it arrives and a panel follows at
 ``response.done``; ``--events`` prints a compact row per server event instead of the stream.
-Human messages (notices, errors) always go to stderr.
+Human messages (notices, errors) always go to stderr. ``--json`` never loads rich: the renderers
+are imported only where a person's view is built.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from realtime_cli import events
 from realtime_cli.client import Received, Session, open_session
@@ -23,9 +25,11 @@ from realtime_cli.errors import ConnectionLost, ExitCode
 from realtime_cli.events import JSON, Server
 from realtime_cli.options import checked
 from realtime_cli.record import Recorder
-from realtime_cli.render import EventRows, error_text, make_console, response_panel
 from realtime_cli.safe_text import clean
-from realtime_cli.tracker import ResponseState
+from realtime_cli.tracker import ErrorInfo, ResponseState
+
+if TYPE_CHECKING:
+    from realtime_cli.render import EventRows, RichConsole
 
 CANCEL_GRACE = 3.0  # how long Ctrl-C waits for the cancelled response.done
 RATE_LIMITS_GRACE = 0.5  # rate_limits.updated follows response.done by ~43 ms live
@@ -55,13 +59,45 @@ class CreateJob:
         return sent
 
 
+class _Say:
+    """rtc's notices on stderr. With ``--json`` they are plain lines and rich is never loaded;
+    otherwise a rich console prints them (styled, and errors the way the live views show them)."""
+
+    def __init__(self, job: CreateJob) -> None:
+        self.stream = job.stderr
+        self.console: RichConsole | None = None
+        if not job.json_output:
+            from realtime_cli.render import make_console
+
+            self.console = make_console(job.stderr, stderr=True)
+
+    def __call__(self, line: str, style: str | None = None) -> None:
+        if self.console is not None:
+            self.console.print(line, style=style)
+        else:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def error(self, error: ErrorInfo) -> None:
+        if self.console is None:  # --json shows errors as the events they are, on stdout
+            return
+        from realtime_cli.render import error_text
+
+        self.console.print(error_text(error))
+
+
 class _Run:
-    def __init__(self, job: CreateJob, session: Session) -> None:
+    def __init__(self, job: CreateJob, session: Session, say: _Say) -> None:
         self.job = job
         self.session = session
-        self.out = make_console(job.stdout)
-        self.err = make_console(job.stderr, stderr=True)
-        self.rows = EventRows(self.out) if job.show_events and not job.json_output else None
+        self.say = say
+        self.out: RichConsole | None = None
+        self.rows: EventRows | None = None
+        if not job.json_output:  # a person's view: only now is rich loaded
+            from realtime_cli.render import EventRows, make_console
+
+            self.out = make_console(job.stdout)
+            self.rows = EventRows(self.out) if job.show_events else None
         self.request_id = ""
         self.response: ResponseState | None = None
         self.we_cancelled = False
@@ -78,15 +114,17 @@ class _Run:
             self.rows.server(received.event, received.t)
         update = received.update
         if update.error:
-            self.err.print(error_text(update.error))
+            self.say.error(update.error)
         elif update.delta and not self.rows and update.response is self.response:
             self.job.stdout.write(clean(update.delta))
             self.job.stdout.flush()
             self.streamed += update.delta
 
     def finish_panel(self) -> None:
-        if self.job.json_output or self.response is None:
+        if self.out is None or self.response is None:  # --json: the events are the output
             return
+        from realtime_cli.render import response_panel
+
         if self.rows:
             self.rows.flush()
         if self.streamed and not self.streamed.endswith("\n"):
@@ -137,35 +175,50 @@ class _Run:
             sent = await self.session.send(event)
             if sent["type"] == events.Client.response_create:
                 self.request_id = str(sent["event_id"])
+        # --cancel-after: a task this run owns. The finally below cancels it and waits for it,
+        # whichever way the run ends (done first, timed out, or cancelled itself on Ctrl-C), so
+        # it never outlives the run and an error in it is raised here, not lost.
+        canceller = None
         if self.job.cancel_after is not None:
-            asyncio.get_running_loop().call_later(
-                self.job.cancel_after, lambda: asyncio.ensure_future(self.cancel())
-            )
+            canceller = asyncio.ensure_future(self._cancel_after(self.job.cancel_after))
         try:
             async with asyncio.timeout(self.job.timeout):
                 await self.follow()
         except TimeoutError:
-            self.err.print(f"rtc: timed out after {self.job.timeout:g}s waiting for response.done")
+            self.say(f"rtc: timed out after {self.job.timeout:g}s waiting for response.done")
             await self.cancel()
             return ExitCode.FAILED
+        finally:
+            if canceller is not None:
+                canceller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await canceller
         self.finish_panel()
         return self.exit_code()
+
+    async def _cancel_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self.cancel()
 
 
 async def run_create(job: CreateJob) -> ExitCode:
     """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130."""
     job.client_events()  # validate before connecting: nothing is sent for an invalid request
-    err = make_console(job.stderr, stderr=True)
+    # One choke point for what rtc prints: whatever a server echoes (an error event naming the
+    # key), no secret of the endpoint reaches stdout or stderr.
+    scrubbed = job.endpoint.scrubbed
+    job = dataclasses.replace(job, stdout=scrubbed(job.stdout), stderr=scrubbed(job.stderr))
+    say = _Say(job)
     first: list[Received] = []
     async with open_session(
         job.endpoint,
-        announce=lambda line: err.print(line, style="dim"),
+        announce=lambda line: say(line, style="dim"),
         on_first=first.append,
         token_delay_ms=job.token_delay_ms,
         record=job.record,
     ) as session:
-        run = _Run(job, session)
-        session.on_bad_frame = lambda reason: err.print(f"rtc: skipped a server frame: {reason}")
+        run = _Run(job, session, say)
+        session.on_bad_frame = lambda reason: say(f"rtc: skipped a server frame: {reason}")
         for received in first:
             run.show(received)
         task = asyncio.ensure_future(run.run())
@@ -180,7 +233,7 @@ async def run_create(job: CreateJob) -> ExitCode:
             if not interrupted.is_set():
                 return task.result()
             # Ctrl-C is a user action: cancel the response and wait briefly for its done.
-            err.print("rtc: interrupted: cancelling the response")
+            say("rtc: interrupted: cancelling the response")
             await run.cancel()
             # The run prints the cancelled response's panel itself if its done arrives in time.
             with contextlib.suppress(TimeoutError, ConnectionLost):

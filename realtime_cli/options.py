@@ -16,7 +16,7 @@ from typing import Any
 
 from realtime_cli import events
 from realtime_cli.errors import UsageError
-from realtime_cli.events import JSON
+from realtime_cli.events import JSON, Refused, loads
 from realtime_cli.shapes import validate
 
 
@@ -56,11 +56,17 @@ def parse_max_output_tokens(text: str) -> int | str:
 def load_tools(path: Path) -> list[Any]:
     """A JSON file with a list of tools, or an object with a ``tools`` list."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UsageError(f"--tools: cannot read {path}: {exc.strerror}") from None
+        raise UsageError(f"--tools: cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--tools: {path} is not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"--tools: {path}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+    except Refused as exc:  # NaN, Infinity, 1e999, nested too deeply
+        raise UsageError(f"--tools: {path}: {exc.reason}") from None
     if isinstance(data, dict) and isinstance(data.get("tools"), list):
         data = data["tools"]
     if isinstance(data, dict):
@@ -79,21 +85,28 @@ def _split_path(path: str) -> list[str | int]:
     return parts
 
 
-def set_path(target: JSON, assignment: str) -> None:
-    """httpie style: ``PATH=VALUE`` sets a string, ``PATH:=JSON`` any JSON value."""
+def set_path(target: JSON, assignment: str, *, prefix: str) -> None:
+    """httpie style: ``PATH=VALUE`` sets a string, ``PATH:=JSON`` any JSON value.
+
+    ``target`` is the object named ``prefix`` ("response" for ``create``, "session" for the
+    console's ``session`` and for profiles): a path may start with that name, as the field is
+    named in the event (``response.metadata.k``), which is then dropped. Every caller passes it,
+    so ``--set session.x`` means the same wherever the target is the session.
+    """
     # The first "=" splits; a ":" just before it marks a JSON value (VALUE may hold "=" or ":=").
     raw = assignment.partition("=")[0].endswith(":")
     path, sep, value_text = assignment.partition(":=" if raw else "=")
     if not sep or not path:
         raise UsageError(f"--set takes PATH=VALUE or PATH:=JSON, got {assignment!r}")
-    if path.startswith("response."):
-        path = path[len("response.") :]
+    path = path.removeprefix(prefix + ".")
     value: Any = value_text
     if raw:
         try:
-            value = json.loads(value_text)
+            value = loads(value_text)
         except json.JSONDecodeError as exc:
             raise UsageError(f"--set {path}: not JSON ({exc.msg} at column {exc.colno})") from None
+        except Refused as exc:  # NaN, Infinity, 1e999, nested too deeply
+            raise UsageError(f"--set {path}: {exc.reason}") from None
     node: Any = target
     keys = _split_path(path)
     for key, next_key in itertools.pairwise(keys):
@@ -148,7 +161,7 @@ def build_response(options: ResponseOptions) -> JSON:
             choice if choice in events.TOOL_CHOICE_MODES else {"type": "function", "name": choice}
         )
     for assignment in options.sets:
-        set_path(response, assignment)
+        set_path(response, assignment, prefix="response")
     return response
 
 

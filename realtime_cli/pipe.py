@@ -18,16 +18,17 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from realtime_cli.client import Received, Session, open_session
-from realtime_cli.config import Endpoint
+from realtime_cli.config import Endpoint, redact_tools
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.events import JSON, Server, encode, ga_type, response_cancel
 from realtime_cli.pipecore import (
@@ -41,10 +42,13 @@ from realtime_cli.pipecore import (
     substitute,
 )
 from realtime_cli.record import Recorder
-from realtime_cli.render import EventRows, make_console, response_panel
+from realtime_cli.safe_text import clean
 from realtime_cli.schema import type_name
 from realtime_cli.shapes import validate
 from realtime_cli.tracker import ErrorInfo
+
+if TYPE_CHECKING:
+    from realtime_cli.render import EventRows
 
 DEFAULT_IDLE_TIMEOUT = 10.0
 CANCEL_GRACE = 3.0  # how long Ctrl-C waits for the cancelled responses' response.done
@@ -133,17 +137,18 @@ class _Run:
         self.ledger = Ledger()
         self.origins: dict[str, tuple[int, str]] = {}  # event_id -> input line, event type
         isatty = getattr(job.stdout, "isatty", lambda: False)()
-        self.rows = (
-            EventRows(make_console(job.stdout))
-            if job.pretty or (job.pretty is None and isatty)
-            else None
-        )
+        self.rows: EventRows | None = None
+        if job.pretty or (job.pretty is None and isatty):  # a person's view: only now load rich
+            from realtime_cli.render import EventRows, make_console
+
+            self.rows = EventRows(make_console(job.stdout))
         # Server events since the last send, or since the one that satisfied the last wait.
         self.window: list[JSON] = []
         self.last_response: str | None = None
         self.last_type = ""
         self.codes = {ExitCode.OK}
-        self.input_done = asyncio.Event()
+        self.input_done = asyncio.Event()  # the input loop ended (stdin's end, or cancelled)
+        self.stdin_ended = False  # stdin really reached its end: all input was handled
         self.ended = asyncio.Event()
         self.lost: ConnectionLost | None = None
         self.until_hit = self.interrupted = self.broken_pipe = False
@@ -153,7 +158,8 @@ class _Run:
     # -- output ---------------------------------------------------------------------------------
 
     def note(self, line: str) -> None:
-        self.job.stderr.write(self.session.endpoint.scrub(line) + "\n")
+        # Lines may quote the server (error codes, messages): shown, never obeyed (safe_text).
+        self.job.stderr.write(clean(self.session.endpoint.scrub(line)) + "\n")
         self.job.stderr.flush()
 
     def show(self, received: Received) -> None:
@@ -165,6 +171,8 @@ class _Run:
             else:
                 self.rows.server(received.event, received.t)
                 if received.update.finished and received.update.response:
+                    from realtime_cli.render import response_panel
+
                     self.rows.flush()
                     self.rows.console.print(response_panel(received.update.response))
         except BrokenPipeError:
@@ -275,7 +283,7 @@ class _Run:
             self.origins[sent["event_id"]] = (line, str(sent["type"]))
         self.ledger.sent(sent, line)
         if self.rows:
-            self.rows.client(sent, self.session.now())
+            self.rows.client(redact_tools(sent), self.session.now())  # no MCP token shown
         return True
 
     async def wait(self, wait: Wait, line: int) -> bool:
@@ -304,6 +312,7 @@ class _Run:
                     if not await self.handle(item):
                         return
                 if text is None:
+                    self.stdin_ended = True
                     if reader.error:
                         self.note(f"rtc: {reader.error}")
                         self.codes.add(ExitCode.USAGE)
@@ -387,7 +396,8 @@ class _Run:
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
-        finished = self.until_hit or (self.input_done.is_set() and self.ledger.settled)
+        # The input loop is also "done" when cancelled at shutdown: only stdin's real end counts.
+        finished = self.until_hit or (self.stdin_ended and self.ledger.settled)
         if self.lost is not None and not (finished or self.interrupted or self.broken_pipe):
             self.note(f"rtc: {self.lost.message}{self.owed()}")
             self.codes.add(ExitCode.LOST)
@@ -406,6 +416,10 @@ async def run_pipe(job: PipeJob) -> ExitCode:
     """Run pipe mode. Connect/auth failures raise ``ConnectError`` (exit 3, via ``cli.main``)."""
     if job.until is not None and job.until not in SERVER_TYPES:
         raise UsageError(f"--until: unknown server event type {job.until!r}")
+    # One choke point for what rtc prints: whatever a server echoes (an error event naming the
+    # key), no secret of the endpoint reaches stdout or stderr.
+    scrubbed = job.endpoint.scrubbed
+    job = dataclasses.replace(job, stdout=scrubbed(job.stdout), stderr=scrubbed(job.stderr))
     first: list[Received] = []
     started = asyncio.get_running_loop().time()
 

@@ -4,18 +4,31 @@
 each starts at: JSON Lines, pretty-printed or concatenated values, and top-level arrays (each
 element on its own). After a syntax error it reports once and resynchronises at the next line
 whose first non-blank character is ``{`` or ``[`` (so a missing closing brace in JSON Lines loses
-only its own line). ``parse_directive`` reads ``{"rtc": "wait"|"sleep", ...}`` objects;
-``Ledger`` says what sent events are still owed an answer. ``pipe.py`` does the I/O.
+only its own line). A value Python's json would take but JSON does not (``NaN``, ``Infinity``, a
+number beyond a float) or nested too deeply is reported the same way, at the offending number.
+``parse_directive`` reads ``{"rtc": "wait"|"sleep", ...}`` objects; ``Ledger`` says what sent
+events are still owed an answer. ``pipe.py`` does the I/O.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from realtime_cli.events import BETA_TO_GA, JSON, Client, Server, ga_type
+from realtime_cli.events import (
+    BETA_TO_GA,
+    JSON,
+    Client,
+    Refused,
+    Server,
+    ga_type,
+    raw_decode,
+    refused_at,
+)
+from realtime_cli.guards import obj as _obj
 from realtime_cli.schema import show
 
 _WS = re.compile(r"[ \t\r\n]*")
@@ -25,7 +38,6 @@ _WS = re.compile(r"[ \t\r\n]*")
 # arrives in hundreds of chunks).
 _PROGRESS = re.compile(r"[\]}\n]")
 _STARTS = "{["
-_decoder = json.JSONDecoder()
 
 LAST_RESPONSE = "$last_response"
 SERVER_TYPES = frozenset({*Server, *BETA_TO_GA})
@@ -172,12 +184,15 @@ class JsonStream:
     def _value(self, items: list[Item], buf: str, pos: int, final: bool) -> bool:
         """Decode the value at ``pos``; False when more input is needed to tell."""
         try:
-            value, end = _decoder.raw_decode(buf, pos)
+            value, end = raw_decode(buf, pos)
         except json.JSONDecodeError as exc:
             if not final and _incomplete(buf, exc.pos):
                 return False
             at_end = final and _incomplete(buf, exc.pos)
             self._syntax_error(items, pos, exc.pos, _reason(exc, at_end))
+            return True
+        except Refused as exc:  # NaN, Infinity, 1e999, nested too deeply: reported as bad JSON
+            self._syntax_error(items, pos, refused_at(buf, pos, exc), exc.reason)
             return True
         # A number at the very end may go on in the next chunk ("12" then "3").
         if end == len(buf) and not final and isinstance(value, int | float):
@@ -236,10 +251,6 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     Client.response_create: (Server.response_created,),
     Client.response_cancel: (Server.response_done,),
 }
-
-
-def _obj(value: Any) -> JSON:
-    return value if isinstance(value, dict) else {}
 
 
 def _key(event: JSON) -> str | None:
@@ -378,7 +389,8 @@ class Sleep:
 
 
 def _seconds(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a number of seconds >= 0, got {show(value)}")
     return float(value)
 

@@ -27,10 +27,11 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from realtime_cli.config import redact_url
 from realtime_cli.errors import UsageError
 from realtime_cli.tomlwrite import BARE_KEY, dumps, table_text, value_text
 
@@ -87,13 +88,27 @@ class Profile:
     model: str | None = None
     auth: str | None = None
     key_env: str | None = None
-    key_command: str | tuple[str, ...] | None = None
+    # Fields that may hold a secret are left out of the repr (it ends up in logs and
+    # tracebacks): the key, the command that prints it, headers, subprotocols (a key may ride
+    # in one), and the session settings (MCP tokens). The URLs are shown redacted below.
+    key_command: str | tuple[str, ...] | None = field(default=None, repr=False)
     key_command_timeout: float = DEFAULT_KEY_TIMEOUT
-    api_key: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    subprotocols: tuple[str, ...] = ()
-    session: Mapping[str, Any] | None = None
+    api_key: str | None = field(default=None, repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    subprotocols: tuple[str, ...] = field(default=(), repr=False)
+    session: Mapping[str, Any] | None = field(default=None, repr=False)
     line: int | None = None
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not f.repr:
+                value = "<set>" if value else value
+            elif f.name in ("url", "base_url", "azure_endpoint") and value:
+                value = redact_url(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Profile({', '.join(shown)})"
 
     @property
     def has_key_source(self) -> bool:
@@ -106,7 +121,8 @@ class ConfigFile:
     exists: bool
     default_profile: str | None = None
     profiles: Mapping[str, Profile] = field(default_factory=dict)
-    data: Mapping[str, Any] = field(default_factory=dict)  # the file as tomllib read it
+    # The file as tomllib read it: keys and all, so never in the repr.
+    data: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def get(self, name: str) -> Profile:
         """The profile called ``name``; an unknown name is a usage error listing the known ones."""
@@ -333,6 +349,12 @@ def add_profile(
         checked = _profile(name, dict(entry), None)
     except _FieldError as exc:
         raise UsageError(f"profile {name!r}: {exc.message}") from None
+    if checked.session is not None:  # as connecting will: sent as a session.update
+        from realtime_cli.shapes import validate
+
+        problem = validate({"type": "session.update", "session": dict(checked.session)})
+        if problem:
+            raise UsageError(f"profile {name!r}: invalid session settings: {problem}")
     entry = {"kind": checked.kind, **entry}  # written out, so the file says what it is
     expected = dict(current.data)
     profiles = dict(expected.get("profiles", {}))

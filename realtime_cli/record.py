@@ -11,10 +11,13 @@ The format (one JSON object per line)::
 ``t`` is seconds since the connection opened (``Session.now()``, the clock the tracker and the
 live screen use, so a replay shows the same timings). A reconnect in the console writes another
 header line carrying ``t``, and times stay counted from the first connection. The endpoint is the
-redacted ``Endpoint.display``; headers are never written, and every line goes through
-``Endpoint.scrub`` as well. Each line is flushed as it is written: a crash or a dropped connection
-loses nothing already seen. ``audio: false`` (``--record-audio no``) means output audio deltas
-were left out and ``input_audio_buffer.append`` events were written without their ``audio``.
+redacted ``Endpoint.display``; headers are never written, every line goes through
+``Endpoint.scrub`` as well, and a tool's ``authorization`` and ``headers`` values (an MCP
+server's token, in ``session.update``, ``response.create`` or a server's echo of them) are
+written redacted (``config.redact_tools``). Each line is flushed as it is written: a crash or a
+dropped connection loses nothing already seen. ``audio: false`` (``--record-audio no``) means
+output audio deltas were left out and ``input_audio_buffer.append`` events were written without
+their ``audio``.
 
 ``read`` accepts these recordings and also plain JSON Lines of server events (GA or beta names),
 or rows that wrap an event under ``event`` (like the conformance corpus); rows that hold no
@@ -24,7 +27,9 @@ recorder was killed mid-write) ends the reading with a notice.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -35,8 +40,9 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from realtime_cli import __version__
+from realtime_cli.config import redact_tools
 from realtime_cli.errors import UsageError
-from realtime_cli.events import JSON, Client, Server, encode, ga_type
+from realtime_cli.events import JSON, Client, Refused, Server, encode, ga_type, loads
 
 if TYPE_CHECKING:
     from realtime_cli.client import Session
@@ -67,17 +73,25 @@ class Recorder:
     Attach it with ``open_session(..., record=recorder)``: it hooks ``Session.on_sent`` and
     ``Session.on_frame``, so every front end records the same way. A write that fails (disk
     full) stops the recording with one warning; the session itself goes on.
+
+    Made with ``open(path)``, the file is created (or truncated) by the first line written, the
+    header ``attach`` writes once connected: a run that ends before its session starts (a usage
+    error, a failed connection) leaves an existing file as it was.
     """
 
     def __init__(
         self,
-        file: IO[str],
+        file: IO[str] | None = None,
         *,
         audio: bool = True,
         warn: Callable[[str], None] = _warn_stderr,
         name: str = "the recording",
+        path: Path | None = None,
     ) -> None:
+        if file is None and path is None:
+            raise ValueError("a Recorder needs a file or a path")
         self.file = file
+        self.path = path  # opened at the first write, when ``file`` is None
         self.audio = audio
         self.warn = warn
         self.name = name
@@ -87,12 +101,12 @@ class Recorder:
 
     @classmethod
     def open(cls, path: Path, *, audio: bool = True) -> Recorder:
-        """Create (or truncate) ``path``; a path that cannot be written is a usage error."""
-        try:
-            file = path.open("w", encoding="utf-8", newline="\n")
-        except OSError as exc:
-            raise UsageError(f"--record: cannot write {path}: {exc.strerror or exc}") from None
-        return cls(file, audio=audio, name=str(path))
+        """A recording into ``path``, created (or truncated) once the session starts. A path
+        that cannot be written is a usage error now, before anything is connected."""
+        problem = _unwritable(path)
+        if problem:
+            raise UsageError(f"--record: cannot write {path}: {problem}")
+        return cls(audio=audio, name=str(path), path=path)
 
     def __enter__(self) -> Recorder:
         return self
@@ -106,7 +120,7 @@ class Recorder:
         self.close()
 
     def close(self) -> None:
-        if not self.file.closed:
+        if self.file is not None and not self.file.closed:
             self.file.close()
 
     # -- attaching to a session ------------------------------------------------------------------
@@ -150,6 +164,9 @@ class Recorder:
         if not self.audio and event.get("type") == Client.input_audio_buffer_append:
             event = {k: v for k, v in event.items() if k != "audio"}
             text = encode(event)
+        shown = redact_tools(event)
+        if shown is not event:  # the text as sent holds a tool's token
+            event, text = shown, encode(shown)
         self._write(_envelope(t, "client", "event", _one_line(text, event)), scrub)
 
     def server(
@@ -162,12 +179,18 @@ class Recorder:
         if not self.audio and ga_type(str(event["type"])) == Server.response_output_audio_delta:
             return
         text = frame if isinstance(frame, str) else encode(event)
+        shown = redact_tools(event)
+        if shown is not event:  # a server echoing a tool's token
+            event, text = shown, encode(shown)
         self._write(_envelope(t, "server", "event", _one_line(text, event)), scrub)
 
     def _write(self, line: str, scrub: Callable[[str], str]) -> None:
         if self.failed:
             return
         try:
+            if self.file is None:  # the first line: only now is the file created or emptied
+                assert self.path is not None
+                self.file = self.path.open("w", encoding="utf-8", newline="\n")
             self.file.write(scrub(line) + "\n")
             self.file.flush()
         except (OSError, ValueError) as exc:  # ValueError: the file was closed under us
@@ -176,6 +199,25 @@ class Recorder:
             self.warn(f"rtc: recording stopped: cannot write {self.name}: {reason}")
             return
         self.lines += 1
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why ``open(path, "w")`` would fail (as the system words it), or None. Nothing is
+    created: the check for a file that does not exist yet is on its directory."""
+    try:
+        if path.is_dir():
+            return os.strerror(errno.EISDIR)
+        if path.exists():
+            return None if os.access(path, os.W_OK) else os.strerror(errno.EACCES)
+        directory = path.parent
+        if not directory.exists():
+            return os.strerror(errno.ENOENT)
+        if not directory.is_dir():
+            return os.strerror(errno.ENOTDIR)
+        writable = os.access(directory, os.W_OK | os.X_OK)
+        return None if writable else os.strerror(errno.EACCES)
+    except OSError as exc:  # a name too long, a loop of links
+        return exc.strerror or str(exc)
 
 
 def _one_line(text: str, event: JSON) -> str:
@@ -247,7 +289,9 @@ def read(file: IO[str], notice: Callable[[str], None], name: str = "") -> Iterat
 
 def _parses(text: str) -> bool:
     try:
-        json.loads(text)
+        loads(text)
+    except Refused:  # complete, but refused (NaN, nested too deeply): the row notice says why
+        return True
     except ValueError:
         return False
     return True
@@ -258,7 +302,10 @@ def _row(number: int, text: str, notice: Callable[[str], None], where: str) -> I
         return
     skip = f"rtc: {where}line {number}: skipped: "
     try:
-        row: Any = json.loads(text)
+        row: Any = loads(text)
+    except Refused as exc:  # NaN, Infinity, 1e999, nested too deeply
+        notice(skip + exc.reason)
+        return
     except ValueError as exc:
         notice(skip + f"not JSON ({exc})")
         return

@@ -234,15 +234,19 @@ class Repl:
 
     def _ctrl_c(self, event: KeyPressEvent) -> None:
         """Cancel what is streaming; else clear the line; twice on an empty line: leave."""
+        # Only a press on an idle, empty prompt counts towards leaving: a Ctrl-C that cancelled
+        # a response or cleared the line, pressed twice quickly, must not end the session.
         now = time.monotonic()
-        previous, self._last_ctrl_c = self._last_ctrl_c, now
         if self.shell.cancellable():
+            self._last_ctrl_c = 0.0
             self.shell.spawn(actions.interrupt(self.shell))
             return
         buffer = event.app.current_buffer
         if buffer.text:
+            self._last_ctrl_c = 0.0
             buffer.reset()
             return
+        previous, self._last_ctrl_c = self._last_ctrl_c, now
         if now - previous < DOUBLE_CTRL_C:
             event.app.exit(exception=KeyboardInterrupt())
             return

@@ -24,6 +24,7 @@ from realtime_cli.errors import ExitCode, RtcError
 from realtime_cli.events import encode
 from realtime_cli.record import Entry, Header, Row, open_recording, read
 from realtime_cli.render import EventRows, error_text, make_console, note, response_panel
+from realtime_cli.safe_text import clean
 from realtime_cli.tracker import Tracker
 
 
@@ -57,7 +58,7 @@ class _Player:
         self.headers = 0
 
     def notice(self, message: str) -> None:
-        self.job.stderr.write(message + "\n")
+        self.job.stderr.write(clean(message) + "\n")  # it may name a recorded id or status
         self.job.stderr.flush()
 
     def play(self, row: Row) -> None:
@@ -95,21 +96,19 @@ class _Player:
             if entry.direction == "server":
                 self.job.stdout.write(encode(event) + "\n")
             return
-        try:
-            if entry.direction == "client":
-                self.tracker.sent(event, t)
-                self.rows.client(event, t)
-                return
-            update = self.tracker.feed(event, t)
-            self.rows.server(event, t)
-            if update.error:
-                self.rows.flush()
-                self.out.print(error_text(update.error), soft_wrap=True)  # one line, as live
-            if update.finished and update.response:
-                self.rows.flush()
-                self.out.print(response_panel(update.response))
-        except Exception as exc:  # a mangled event is shown as far as it goes, never fatal
-            self.notice(f"rtc: line {entry.line}: could not show {event.get('type')}: {exc!r}")
+        # A mangled event is shown as far as it goes: the tracker and the renderer take any JSON.
+        if entry.direction == "client":
+            self.tracker.sent(event, t)
+            self.rows.client(event, t)
+            return
+        update = self.tracker.feed(event, t)
+        self.rows.server(event, t)
+        if update.error:
+            self.rows.flush()
+            self.out.print(error_text(update.error), soft_wrap=True)  # one line, as live
+        if update.finished and update.response:
+            self.rows.flush()
+            self.out.print(response_panel(update.response))
 
     def finish(self) -> None:
         if not self.job.json_output:

@@ -7,6 +7,7 @@ client-event shapes built from these nodes live in ``shapes.py``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -85,8 +86,24 @@ class Node:
 
 
 class Anything(Node):
+    """Any JSON value (free-form: tool parameters, metadata): only numbers must be finite."""
+
     def check(self, value: Any, path: str) -> Problem | None:
+        stack = [(value, path)]
+        while stack:
+            node, where = stack.pop()
+            if isinstance(node, float) and not math.isfinite(node):
+                return _not_finite(node, where)
+            if isinstance(node, dict):
+                stack += [(v, _join(where, str(k))) for k, v in reversed(node.items())]
+            elif isinstance(node, list):
+                stack += [(v, _join(where, i)) for i, v in reversed(list(enumerate(node)))]
         return None
+
+
+def _not_finite(value: float, path: str) -> Problem:
+    # JSON has no NaN or Infinity: such a value could not even be sent.
+    return Problem("invalid_value", path, f"must be a finite number, got {value}")
 
 
 @dataclass
@@ -137,6 +154,8 @@ class Num(Node):
     def check(self, value: Any, path: str) -> Problem | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return self._wrong_type(value, path)
+        if not math.isfinite(value):
+            return _not_finite(value, path)
         if self.min is not None and value < self.min:
             return Problem("decimal_below_min_value", path, f"must be >= {self.min}, got {value}")
         if self.max is not None and value > self.max:

@@ -12,10 +12,10 @@ import contextlib
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from enum import Enum
-from typing import IO, Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from realtime_cli import events
@@ -25,6 +25,7 @@ from realtime_cli.commands import Chat, Command, RawEvent, classify
 from realtime_cli.config import Endpoint
 from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.events import DELTA_TYPES, JSON, Server
+from realtime_cli.guards import obj, seq, text
 from realtime_cli.record import Recorder
 from realtime_cli.render import (
     EventRows,
@@ -35,7 +36,6 @@ from realtime_cli.render import (
     print_row,
     response_panel,
 )
-from realtime_cli.safe_text import visible, visible_response
 from realtime_cli.tracker import ErrorInfo, ResponseState
 
 LOG_SIZE = 5000  # events kept for `events` and `show` (sent and received)
@@ -44,24 +44,14 @@ PANEL_WIDTH = 120  # wider panels are mostly empty lines and long lines are hard
 YIELD_EVERY = 50  # during a burst, let keystrokes and redraws in every this many events
 
 
+def _bug(doing: str, exc: Exception) -> str:
+    """The one line a bug in rtc gets in the console (no repr, no traceback): what failed."""
+    return f"rtc: internal error while {doing} ({type(exc).__name__}); please report it"
+
+
 def host(endpoint: Endpoint) -> str:
     """Where an endpoint is, in short and without secrets: its host and port."""
     return urlsplit(endpoint.display).netloc or endpoint.display
-
-
-class _Scrubbed:
-    """The scrollback's stream, minus the endpoint's secrets: whatever a server echoes or a user
-    types, no key reaches the screen (one choke point instead of every print)."""
-
-    def __init__(self, stream: IO[str], scrub: Callable[[str], str]) -> None:
-        self._stream = stream
-        self._scrub = scrub
-
-    def write(self, text: str) -> int:
-        return self._stream.write(self._scrub(text))
-
-    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, ...
-        return getattr(self._stream, name)
 
 
 class Action(Enum):
@@ -92,8 +82,9 @@ class Shell:
     ) -> None:
         self.endpoint = endpoint
         self.record = record  # --record: kept across reconnects, in one file
-        if endpoint.secrets:
-            out.file = cast(IO[str], _Scrubbed(out.file, endpoint.scrub))
+        # The scrollback minus the endpoint's secrets: whatever a server echoes or a user types,
+        # no key reaches the screen (one choke point instead of every print).
+        out.file = endpoint.scrubbed(out.file)
         self.out = out
         self.view = view
         self.token_delay_ms = token_delay_ms
@@ -123,7 +114,7 @@ class Shell:
         if not error.is_notice:
             self.last_error = error
         self.rows.flush()
-        shown = dataclasses.replace(error, message=visible(self.endpoint.scrub(error.message)))
+        shown = dataclasses.replace(error, message=self.endpoint.scrub(error.message))
         self.out.print(error_line(shown, self.lines.get(error.event_id or "")))
 
     # -- connection -----------------------------------------------------------------------------
@@ -162,8 +153,8 @@ class Shell:
 
     def banner(self, session: Session) -> str:
         state = session.tracker.session or {}
-        model = state.get("model") or self.endpoint.model
-        session_id = state.get("id") or "no session id"
+        model = text(state.get("model")) or self.endpoint.model
+        session_id = text(state.get("id")) or "no session id"
         return f"connected to {host(session.endpoint)} · {model} · type help · {session_id}"
 
     async def disconnect(self) -> None:
@@ -188,8 +179,8 @@ class Shell:
                 received = await session.receive()
                 try:
                     self.on_received(received)
-                except Exception as exc:  # a display bug must not end the session
-                    self.say(f"rtc: could not show {received.update.type}: {exc!r}", "red")
+                except Exception as exc:  # last resort: a bug in rtc must not end the session
+                    self.say(_bug(f"showing {received.update.type}", exc), "red")
                 count += 1
                 if count % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
@@ -226,18 +217,16 @@ class Shell:
             self.show_error(update.error)
             return
         if self.view == "events":
-            # Server text never reaches the terminal raw (deltas are only counted here).
-            event = received.event if update.type in DELTA_TYPES else visible(received.event)
-            self.rows.server(event, received.t)
+            self.rows.server(received.event, received.t)  # render cleans every server string
         if update.finished and update.response is not None:
             self.cancelling.discard(update.response.id)
             if self.view != "quiet":
                 self.rows.flush()
                 width = min(self.out.width, PANEL_WIDTH)
-                self.out.print(response_panel(visible_response(update.response)), width=width)
+                self.out.print(response_panel(update.response), width=width)
         elif update.type == Server.conversation_item_retrieved:
             self.rows.flush()
-            self.out.print(json_block(visible(received.event.get("item"))))
+            self.out.print(json_block(received.event.get("item")))
         elif self.view == "responses":
             self._acknowledge(received.event, update.type)
 
@@ -246,8 +235,8 @@ class Shell:
         if type_ == Server.conversation_item_deleted:
             self.say(f"deleted {event.get('item_id')}")
         elif type_ == Server.session_updated:
-            session = event.get("session") or {}
-            modalities = ",".join(session.get("output_modalities") or [])
+            session = obj(event.get("session"))
+            modalities = ",".join(text(m) for m in seq(session.get("output_modalities")))
             self.say(f"session updated · modalities={modalities}")
 
     # -- state the screen shows -----------------------------------------------------------------
@@ -296,8 +285,8 @@ class Shell:
         except ConnectionLost as exc:
             self.state = "disconnected"
             self.say(f"{exc.message}: type reconnect for a new session", "bold red")
-        except Exception as exc:  # a bug in rtc: say so in one line and keep the console
-            self.say(f"rtc: internal error: {exc!r}", "bold red")
+        except Exception as exc:  # last resort: a bug in rtc must not end the console
+            self.say(_bug("running that line", exc), "bold red")
         return Action.NONE
 
     def connected(self) -> Session:

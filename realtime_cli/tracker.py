@@ -7,6 +7,9 @@ metadata) and every ``error`` tied to the client event that caused it (``error.e
 
 Beta event names are mapped onto their GA twins first, so old servers and recordings track the
 same. Times are whatever clock the caller passes (seconds, monotonic); the tracker never reads one.
+
+Any JSON is accepted (``guards``): what the state keeps has the types its fields declare, so code
+that shows it never meets a list where an id belongs, and usage holds integers only.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from realtime_cli.events import JSON, Client, Server, ga_type
+from realtime_cli.guards import base64_size, count, obj, opt_text, seq, text
 
+SENT_KEPT = 10_000  # client events remembered for error correlation (the newest)
+_SMALL = 256  # longer strings of a sent event (instructions, say) are not kept
 _TEXT_DELTAS = {
     Server.response_output_text_delta: "text",
     Server.response_output_audio_transcript_delta: "transcript",
@@ -82,17 +87,17 @@ class ResponseState:
     def reason(self) -> str | None:
         details = self.status_details or {}
         if details.get("reason"):
-            return str(details["reason"])
+            return text(details["reason"])
         error = details.get("error")
         if isinstance(error, dict):
-            return str(error.get("code") or error.get("message") or error.get("type"))
+            return text(error.get("code") or error.get("message") or error.get("type"))
         return None
 
     @property
     def output_tokens(self) -> int:
         """Tokens so far: the usage when done, one per text/transcript delta while streaming."""
-        if self.usage and isinstance(self.usage.get("output_tokens"), int):
-            return int(self.usage["output_tokens"])
+        if self.usage:
+            return count(self.usage.get("output_tokens"))
         return self.deltas
 
     @property
@@ -125,6 +130,8 @@ class Tracker:
         self.responses: dict[str, ResponseState] = {}
         self.errors: list[ErrorInfo] = []
         self.rate_limits: list[JSON] = []
+        # event_id → what error correlation needs of a sent event: its type and small fields
+        # (never an audio chunk), for the newest SENT_KEPT events.
         self.sent_events: dict[str, JSON] = {}
         self.server_events = 0
         # response.created does not name the response.create it answers; they are answered in
@@ -136,7 +143,9 @@ class Tracker:
     def sent(self, event: JSON, t: float) -> None:
         event_id = event.get("event_id")
         if isinstance(event_id, str):
-            self.sent_events[event_id] = event
+            self.sent_events[event_id] = _small_fields(event)
+            while len(self.sent_events) > SENT_KEPT:
+                del self.sent_events[next(iter(self.sent_events))]
         if event.get("type") == Client.response_create:
             self._pending.append(_PendingCreate(event_id if isinstance(event_id, str) else None, t))
 
@@ -174,7 +183,7 @@ class Tracker:
 
     def feed(self, event: JSON, t: float) -> Update:
         self.server_events += 1
-        type_ = ga_type(str(event.get("type")))
+        type_ = ga_type(text(event.get("type")))
         update = Update(type_, event)
         handler = _HANDLERS.get(type_)
         if handler:
@@ -198,7 +207,7 @@ class Tracker:
             self.items[item["id"]] = item
 
     def _on_item_deleted(self, event: JSON, t: float, update: Update) -> None:
-        self.items.pop(str(event.get("item_id")), None)
+        self.items.pop(text(event.get("item_id")), None)
 
     def _on_created(self, event: JSON, t: float, update: Update) -> None:
         raw = event.get("response")
@@ -254,7 +263,7 @@ class Tracker:
         delta = event.get("delta")
         if response is None or not isinstance(delta, str):
             return
-        response.audio_bytes += len(delta) * 3 // 4 - delta[-2:].count("=")
+        response.audio_bytes += base64_size(delta)
         if response.t_first_delta is None:
             response.t_first_delta = t
         update.response = response
@@ -263,7 +272,7 @@ class Tracker:
         response = self._response(event)
         if response is not None:
             response.function_calls.append(
-                {k: event.get(k) for k in ("name", "call_id", "arguments", "item_id")}
+                {k: text(event.get(k)) for k in ("name", "call_id", "arguments", "item_id")}
             )
         update.response = response
 
@@ -274,8 +283,7 @@ class Tracker:
         update.response = response
 
     def _on_error(self, event: JSON, t: float, update: Update) -> None:
-        body: Any = event.get("error")
-        body = body if isinstance(body, dict) else {}
+        body = obj(event.get("error"))
         event_id = body.get("event_id")
         event_id = event_id if isinstance(event_id, str) else None
         cause = self.sent_events.get(event_id) if event_id else None
@@ -283,10 +291,10 @@ class Tracker:
         if cause and cause.get("type") == Client.response_create:
             self._pending = deque(p for p in self._pending if p.event_id != event_id)
         error = ErrorInfo(
-            code=body.get("code"),
-            message=str(body.get("message") or ""),
-            type=body.get("type"),
-            param=body.get("param"),
+            code=opt_text(body.get("code")),
+            message=text(body.get("message")),
+            type=opt_text(body.get("type")),
+            param=opt_text(body.get("param")),
             event_id=event_id,
             cause=cause,
             t=t,
@@ -303,7 +311,7 @@ class Tracker:
 
 def _apply_response(response: ResponseState, raw: JSON) -> None:
     response.raw = raw
-    response.status = str(raw.get("status") or response.status)
+    response.status = text(raw.get("status")) or response.status
     details = raw.get("status_details")
     response.status_details = details if isinstance(details, dict) else None
     conversation_id = raw.get("conversation_id")
@@ -312,24 +320,61 @@ def _apply_response(response: ResponseState, raw: JSON) -> None:
     response.metadata = metadata if isinstance(metadata, dict) else None
     modalities = raw.get("output_modalities") or raw.get("modalities")
     if isinstance(modalities, list):
-        response.output_modalities = [str(m) for m in modalities]
+        response.output_modalities = [text(m) for m in modalities]
     usage = raw.get("usage")
     if isinstance(usage, dict):
-        response.usage = usage
+        response.usage = _usage(usage)
     output = raw.get("output")
     if isinstance(output, list):
         response.output = output
 
 
 def _final_text(raw: JSON) -> tuple[str, str]:
-    text, transcript = "", ""
-    for item in raw.get("output") or []:
-        parts = item.get("content") if isinstance(item, dict) else None
-        for part in parts if isinstance(parts, list) else []:
+    texts, transcripts = "", ""
+    for item in seq(raw.get("output")):
+        for part in seq(obj(item).get("content")):
             if isinstance(part, dict):
-                text += str(part.get("text") or "")
-                transcript += str(part.get("transcript") or "")
-    return text, transcript
+                texts += text(part.get("text"))
+                transcripts += text(part.get("transcript"))
+    return texts, transcripts
+
+
+def _usage(raw: JSON) -> JSON:
+    """Usage with integers only: the three totals always (total = in + out when missing), the
+    ``*_token_details`` objects (two levels deep) with whatever counts they hold."""
+    usage = _counts(raw)
+    usage["input_tokens"] = count(raw.get("input_tokens"))
+    usage["output_tokens"] = count(raw.get("output_tokens"))
+    usage["total_tokens"] = count(
+        raw.get("total_tokens"), usage["input_tokens"] + usage["output_tokens"]
+    )
+    return usage
+
+
+def _counts(value: JSON, depth: int = 0) -> JSON:
+    kept: JSON = {}
+    for key, field_value in value.items():
+        if isinstance(field_value, dict):
+            if depth < 2:
+                kept[key] = _counts(field_value, depth + 1)
+        else:
+            kept[key] = count(field_value)
+    return kept
+
+
+def _small_fields(event: JSON) -> JSON:
+    """A sent event as errors need it: its type and other scalars, short strings only, and never
+    ``audio`` (each ``input_audio_buffer.append`` carries up to 15 MiB of it)."""
+    return {
+        key: value
+        for key, value in event.items()
+        if key != "audio"
+        and (
+            value is None
+            or isinstance(value, bool | int | float)
+            or (isinstance(value, str) and len(value) <= _SMALL)
+        )
+    }
 
 
 _Handler = Callable[[Tracker, JSON, float, Update], None]

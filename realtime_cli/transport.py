@@ -4,7 +4,9 @@ that imports websockets.
 Every failure to connect becomes a one-line ``ConnectError`` (refused, DNS, TLS, HTTP status at
 the handshake with the body's message); a close while reading becomes ``ConnectionLost`` with the
 close code and reason, so callers can tell a fatal close (3000 invalid key, 4000 invalid model)
-from a dropped connection. Headers are never put in a message: they carry the key.
+from a dropped connection. Headers are never put in a message: they carry the key. (A server
+may still echo them, in a handshake error's body or a close reason: ``client.open_session``
+scrubs every error it lets out with the endpoint's secrets.)
 Proxies come from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ...): websockets' default,
 which nothing here turns off.
 """

@@ -8,6 +8,7 @@ import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
@@ -56,9 +57,12 @@ class Relay:
 
 
 @contextlib.contextmanager
-def serving(handler: Callable[[ServerConnection], Awaitable[None]]) -> Iterator[str]:
+def serving(
+    handler: Callable[[ServerConnection], Awaitable[None]], **options: Any
+) -> Iterator[str]:
     """Serve a websockets ``handler`` on a free loopback port in a thread (rtc's CLI runs its
-    own event loop); yields ``ws://127.0.0.1:PORT/v1/realtime?model=gpt-realtime``."""
+    own event loop); yields ``ws://127.0.0.1:PORT/v1/realtime?model=gpt-realtime``. ``options``
+    go to ``serve`` (``process_request`` to answer the handshake with an HTTP error, say)."""
     ready = threading.Event()
     stop: asyncio.Future[None] | None = None
     url = ""
@@ -67,7 +71,7 @@ def serving(handler: Callable[[ServerConnection], Awaitable[None]]) -> Iterator[
     async def main() -> None:
         nonlocal stop, url
         stop = loop.create_future()
-        async with serve(handler, "127.0.0.1", 0, max_size=None) as server:
+        async with serve(handler, "127.0.0.1", 0, max_size=None, **options) as server:
             port = server.sockets[0].getsockname()[1]
             url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
             ready.set()

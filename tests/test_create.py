@@ -239,6 +239,38 @@ def test_startup_does_not_import_what_create_does_not_use() -> None:
     assert result.stdout.strip() == "[]"
 
 
+def imported(*args: str, stdin: str = "") -> set[str]:
+    """The modules a real ``rtc ARGS`` run imports (``python -X importtime``)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "realtime_cli", *args],
+        input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line.rpartition("|")[2] for line in result.stderr.splitlines()]
+    return {row.strip() for row in rows if row.startswith(" ")}
+
+
+def test_json_output_never_loads_rich(server_url: str) -> None:
+    """--json and pipe's JSON output print what the server sent: the renderers stay unloaded."""
+    create = imported("create", "--url", server_url, "--json", "hi")
+    piped = imported("pipe", "--url", server_url, stdin='{"type": "response.create"}\n')
+    for modules in (create, piped):
+        assert "websockets" in modules  # the run really happened
+        assert not {"rich", "realtime_cli.render", "prompt_toolkit"} & modules
+
+
+def test_help_and_the_console_grammar_load_little() -> None:
+    heavy = {"websockets", "rich", "prompt_toolkit", "asyncio", "realtime_cli.shapes"}
+    assert not heavy & imported("--help")
+    # The console's grammar is pure: no typer, no command line (actions loads it for `create`).
+    code = (
+        "import sys, realtime_cli.commands, realtime_cli.actions;"
+        "print(sorted(m for m in ('typer', 'realtime_cli.cli') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
 def test_bare_rtc_with_piped_stdin_is_pipe_mode(server_url: str) -> None:
     event = {
         "type": "response.create",

@@ -77,7 +77,7 @@ Function call `get_weather` · `call_…`
 }
 ```
 
-- usage: 25 tokens (23 in, 2 out)
+- usage: 25 total · 23 in · 2 out
 - metadata: turn=1
 
 **Function output** · `call_1`
@@ -90,13 +90,13 @@ sunny, 21 C
 
 sunny, 21 C
 
-- usage: 30 tokens (27 in, 3 out)
+- usage: 30 total · 27 in · 3 out
 
 **Assistant** · `resp_…` · completed
 
 sunny, 21 C
 
-- usage: 33 tokens (30 in, 3 out)
+- usage: 33 total · 30 in · 3 out
 
 > **Error** `conversation_already_has_active_response`: Conversation already has an active \
 response in progress: resp_…. Wait until the response is finished before creating a new one. \

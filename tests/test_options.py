@@ -127,7 +127,7 @@ def test_bad_tools_file_names_line_and_column(tmp_path: Path) -> None:
 def test_set_path_into_scalar_is_refused() -> None:
     target: dict[str, object] = {"a": "x"}
     with pytest.raises(UsageError, match="cannot set 'b' inside str"):
-        set_path(target, "a.b=1")
+        set_path(target, "a.b=1", prefix="response")
 
 
 def test_unknown_option_and_bad_choice_are_usage_errors() -> None:

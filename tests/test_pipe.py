@@ -357,3 +357,32 @@ def test_ctrl_c_cancels_the_running_response_and_exits_130(
         process.wait()
         for stream in (process.stdin, process.stdout, process.stderr):
             stream.close()
+
+
+def test_connection_lost_while_stdin_is_still_open_exits_4(server_url: str) -> None:
+    # The producer is still writing when the server goes away: that is lost work, not success.
+    update = json.dumps({"type": "session.update", "session": {"type": "realtime"}}) + "\n"
+    with (
+        relay(server_url, drop_after=2) as proxy,
+        subprocess.Popen(
+            [*RTC_PIPE, "--url", proxy.url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=_env(),
+        ) as process,  # fmt: skip
+    ):
+        assert process.stdin and process.stdout and process.stderr
+        process.stdin.write(update)
+        process.stdin.flush()
+        try:
+            process.wait(timeout=30)  # stdin stays open: rtc must notice the loss by itself
+        finally:
+            process.kill()
+        out, err = process.stdout.read(), process.stderr.read()
+    assert process.returncode == 4, err
+    assert "rtc: connection to 127.0.0.1:" in err and "Traceback" not in err
+    types = [json.loads(line)["type"] for line in out.splitlines()]
+    assert types == ["session.created", "session.updated"]

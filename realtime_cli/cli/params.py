@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 
-from realtime_cli.config import Endpoint
+from realtime_cli.config import CONNECTION_OPTIONS, Endpoint
 from realtime_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -106,26 +107,34 @@ RecordAudioOpt = Annotated[
     ),
 ]
 
-# (parameter, flag, declaration, default) of every connection option, in the order help lists them.
-_CONNECTION: tuple[tuple[str, str, Any, Any], ...] = (
-    ("url", "--url", UrlOpt, None),
-    ("api_key", "--api-key", KeyOpt, None),
-    ("model", "--model", ModelOpt, None),
-    ("local", "--local", LocalOpt, False),
-    ("profile", "--profile", ProfileOpt, None),
-    ("azure_endpoint", "--azure-endpoint", AzureEndpointOpt, None),
-    ("deployment", "--deployment", DeploymentOpt, None),
-    ("api_version", "--api-version", ApiVersionOpt, None),
-    ("header", "--header", HeaderOpt, None),
-    ("subprotocol", "--subprotocol", SubprotocolOpt, None),
-    ("call_id", "--call-id", CallIdOpt, None),
+# (parameter, declaration, default) of every connection option, in the order help lists them:
+# exactly the parameters of config.CONNECTION_OPTIONS (asserted below).
+_CONNECTION: tuple[tuple[str, Any, Any], ...] = (
+    ("url", UrlOpt, None),
+    ("api_key", KeyOpt, None),
+    ("model", ModelOpt, None),
+    ("local", LocalOpt, False),
+    ("profile", ProfileOpt, None),
+    ("azure_endpoint", AzureEndpointOpt, None),
+    ("deployment", DeploymentOpt, None),
+    ("api_version", ApiVersionOpt, None),
+    ("header", HeaderOpt, None),
+    ("subprotocol", SubprotocolOpt, None),
+    ("call_id", CallIdOpt, None),
 )
-_RECORDING: tuple[tuple[str, str, Any, Any], ...] = (
-    ("record", "--record", RecordOpt, None),
-    ("record_audio", "--record-audio", RecordAudioOpt, None),
+_RECORDING: tuple[tuple[str, Any, Any], ...] = (
+    ("record", RecordOpt, None),
+    ("record_audio", RecordAudioOpt, None),
 )
-# Parameter → flag of every connection option (the console refuses them inside `create`).
-CONNECTION_OPTIONS = {name: flag for name, flag, _, _ in _CONNECTION}
+assert [name for name, _, _ in _CONNECTION] == list(CONNECTION_OPTIONS)
+
+
+def finite(value: float | None) -> float | None:
+    """The callback of every float option: ``min=`` lets NaN through (no comparison with NaN is
+    true) and infinity is no number of seconds; both are usage errors naming the option."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value:g} is not a finite number.")
+    return value
 
 
 def warn(line: str) -> None:
@@ -137,6 +146,11 @@ class Connection:
     """The connection (and recording) options one command was given."""
 
     values: dict[str, Any]
+
+    def __repr__(self) -> str:
+        # The values hold --api-key and --header: the repr names the options given, no value.
+        given = [name for name, value in self.values.items() if value not in (None, False, [], ())]
+        return f"Connection(given={given!r})"
 
     @property
     def given(self) -> bool:
@@ -195,12 +209,12 @@ def connects(*, record: bool = False) -> Callable[[Command], Command]:
             inspect.Parameter(
                 name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=decl
             )
-            for name, _, decl, default in declared
+            for name, decl, default in declared
         ]
 
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            values = {name: kwargs.pop(name) for name, _, _, _ in declared}
+            values = {name: kwargs.pop(name) for name, _, _ in declared}
             return command(*args, connection=Connection(values), **kwargs)
 
         parameters = [*own, *added]

@@ -1,9 +1,12 @@
 """The commands that talk to an endpoint: bare ``rtc``, ``create``, ``repl``, ``pipe``; and the
-``create`` grammar the console shares (``parse_create``), so shell and console never drift."""
+``create`` grammar the console shares (``parse_create``), so shell and console never drift.
+
+asyncio and what builds events (``options``, ``shapes``) are imported inside the commands:
+``rtc --help`` and the completion script load only typer and the declarations.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
@@ -11,13 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 import typer
 
 from realtime_cli.cli.app import app, show_version
-from realtime_cli.cli.params import Connection, connects
-from realtime_cli.config import Endpoint
+from realtime_cli.cli.params import Connection, connects, finite
 from realtime_cli.errors import UsageError
-from realtime_cli.options import ResponseOptions, build_response
 
 if TYPE_CHECKING:
+    from realtime_cli.config import Endpoint
     from realtime_cli.oneshot import CreateJob
+    from realtime_cli.options import ResponseOptions
 
 EXIT_CODES_HELP = """\
 Exit codes: 0 the response completed (or was cancelled by --cancel-after);
@@ -45,6 +48,8 @@ def _root(
                 f"put connection options after the command: rtc {ctx.invoked_subcommand} --url ..."
             )
         return
+    import asyncio
+
     endpoint = connection.endpoint()
     with connection.recording() as recorder:
         if sys.stdin.isatty():
@@ -109,11 +114,18 @@ def create(
     cancel_after: Annotated[
         float | None,
         typer.Option(
-            "--cancel-after", help="Send response.cancel after SECONDS.", metavar="SECONDS"
+            "--cancel-after",
+            help="Send response.cancel after SECONDS.",
+            metavar="SECONDS",
+            min=0,
+            callback=finite,
         ),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Give up after SECONDS.", metavar="SECONDS")
+        float | None,
+        typer.Option(
+            "--timeout", help="Give up after SECONDS.", metavar="SECONDS", min=0, callback=finite
+        ),
     ] = None,
     json_output: Annotated[
         bool,
@@ -129,9 +141,29 @@ def create(
 
     Example: rtc create "What is the capital of France?" --modality text -m run=42
     """
+    import asyncio
+
     from realtime_cli.oneshot import run_create
 
-    params = dict(locals())
+    # By name, as parse_create returns them (the console's create reads the same keys).
+    params: dict[str, Any] = {
+        "prompt": prompt,
+        "instructions": instructions,
+        "modality": modality,
+        "conversation": conversation,
+        "metadata": metadata,
+        "input_": input_,
+        "max_output_tokens": max_output_tokens,
+        "voice": voice,
+        "tools": tools,
+        "tool_choice": tool_choice,
+        "event_id": event_id,
+        "set_": set_,
+        "cancel_after": cancel_after,
+        "timeout": timeout,
+        "json_output": json_output,
+        "show_events": show_events,
+    }
     job = create_job(params, connection.endpoint())
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_create(job)))
@@ -139,6 +171,8 @@ def create(
 
 def response_options(params: dict[str, Any]) -> ResponseOptions:
     """The response options of a parsed ``create`` (command line or console)."""
+    from realtime_cli.options import ResponseOptions
+
     return ResponseOptions(
         instructions=params["instructions"],
         modality=params["modality"],
@@ -155,6 +189,7 @@ def response_options(params: dict[str, Any]) -> ResponseOptions:
 
 def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
     from realtime_cli.oneshot import CreateJob
+    from realtime_cli.options import build_response
 
     return CreateJob(
         endpoint=endpoint,
@@ -174,10 +209,16 @@ def parse_create(args: list[str]) -> dict[str, Any]:
     command = typer.main.get_command(app)
     sub = command.commands["create"]  # type: ignore[attr-defined]
     try:
-        with sub.make_context("create", list(args), resilient_parsing=False) as ctx:
+        # No --help here: it would print the command line's help to the real stdout, past the
+        # console (the console answers --help itself, with its own `help create`).
+        with sub.make_context(
+            "create", list(args), resilient_parsing=False, help_option_names=[]
+        ) as ctx:
             return dict(ctx.params)
     except typer.TyperException as exc:
         raise UsageError(exc.format_message()) from None
+    except typer.Exit:  # an eager option that ends the command: nothing to create
+        raise UsageError("that option ends the command; see help create") from None
 
 
 def create_option_specs() -> list[tuple[str, str | None, str, tuple[str, ...]]]:
@@ -216,6 +257,8 @@ def repl(
 
     Example: rtc repl --view responses
     """
+    import asyncio
+
     from realtime_cli.repl import run_repl
 
     endpoint = connection.endpoint()
@@ -272,11 +315,18 @@ def pipe(
             "nothing arrives for SECONDS.",
             metavar="SECONDS",
             min=0,
+            callback=finite,
         ),
     ] = 10.0,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Give up after SECONDS in all.", metavar="SECONDS", min=0),
+        typer.Option(
+            "--timeout",
+            help="Give up after SECONDS in all.",
+            metavar="SECONDS",
+            min=0,
+            callback=finite,
+        ),
     ] = None,
     *,
     connection: Connection,
@@ -294,6 +344,8 @@ def pipe(
       printf '%s\\n' '{"type": "response.create"}' | rtc pipe |
         jq -r 'select(.type == "response.done").response.status'
     """
+    import asyncio
+
     from realtime_cli.pipe import PipeJob, run_pipe
 
     job = PipeJob(

@@ -139,7 +139,7 @@ def profile_add(
 
     session: dict[str, Any] = {}
     for assignment in set_ or []:
-        set_path(session, assignment)
+        set_path(session, assignment, prefix="session")
     command = shlex.split(key_command) if key_command else None
     table = {
         "kind": kind,

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -14,16 +12,21 @@ from typing import Annotated, Any, Literal
 import typer
 
 from realtime_cli.cli.app import app
-from realtime_cli.cli.params import Connection, connects
+from realtime_cli.cli.params import Connection, connects, finite
 from realtime_cli.errors import ExitCode, RtcError, UsageError
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", help="Port (0 picks a free one).", min=0, max=65535)
+    ] = 8765,
     token_delay_ms: Annotated[
-        float, typer.Option("--token-delay-ms", help="Delay between output tokens.", min=0)
+        float,
+        typer.Option(
+            "--token-delay-ms", help="Delay between output tokens.", min=0, callback=finite
+        ),
     ] = 20,
     api_key: Annotated[
         str | None,
@@ -38,6 +41,8 @@ def serve(
 
     Example: rtc serve --port 0 --token-delay-ms 50
     """
+    import asyncio
+
     from realtime_cli.server.app import serve_forever
 
     def announce(url: str) -> None:
@@ -55,6 +60,9 @@ def serve(
 async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
     """Run ``work`` until it ends or SIGTERM arrives (a process manager stopping the server),
     which cancels it like Ctrl-C does, so clients get a clean close."""
+    import asyncio
+    import signal
+
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):
@@ -78,7 +86,12 @@ def replay(
     file: RecordingArg,
     speed: Annotated[
         float | None,
-        typer.Option("--speed", help="Play N times as fast as recorded. [default: 1]", metavar="N"),
+        typer.Option(
+            "--speed",
+            help="Play N times as fast as recorded. [default: 1]",
+            metavar="N",
+            callback=finite,
+        ),
     ] = None,
     instant: Annotated[bool, typer.Option("--instant", help="No pauses: all at once.")] = False,
     json_output: Annotated[
@@ -207,7 +220,13 @@ def doctor(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", help="Give each check SECONDS.", metavar="SECONDS", min=0.1),
+        typer.Option(
+            "--timeout",
+            help="Give each check SECONDS.",
+            metavar="SECONDS",
+            min=0.1,
+            callback=finite,
+        ),
     ] = 15.0,
     *,
     connection: Connection,
@@ -217,6 +236,7 @@ def doctor(
 
     Example: rtc doctor --profile work
     """
+    import asyncio
     import json
 
     from realtime_cli.doctor import probe

@@ -1,0 +1,128 @@
+"""Tables and listings: the console's ``responses``, ``items`` and ``help``; ``rtc doctor``;
+``rtc config`` and ``rtc profile``. Cells are ``Text`` built through ``safe``, never markup."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from realtime_cli.describe import RESPONSE_COLUMNS, response_row
+from realtime_cli.events import JSON
+from realtime_cli.guards import obj, seq, text
+from realtime_cli.render.panels import STATUS_STYLE
+from realtime_cli.render.safe import one_line, plain
+from realtime_cli.tracker import ResponseState
+
+DOCTOR_STYLE = {
+    "pass": "green",
+    "fail": "bold red",
+    "not supported": "yellow",
+    "not exercised": "dim",
+}
+_NUMBERS = ("tokens in/out", "first delta", "total")
+
+
+def _table() -> Table:
+    return Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+
+
+def responses_table(responses: list[ResponseState]) -> Table:
+    """Every response of the session: status, reason, tokens, timings, metadata."""
+    table = _table()
+    for name in RESPONSE_COLUMNS:
+        justify = "right" if name in _NUMBERS else "left"
+        table.add_column(name, justify=justify, no_wrap=name != "metadata")  # type: ignore[arg-type]
+    for response in responses:
+        cells = [Text(one_line(cell)) for cell in response_row(response)]
+        if response.out_of_band:
+            cells[0].append(" (oob)")
+        cells[1].stylize(STATUS_STYLE.get(response.status, ""))
+        table.add_row(*cells)
+    return table
+
+
+def _item_content(item: JSON) -> str:
+    texts = []
+    for part in seq(item.get("content")):
+        if isinstance(part, dict):
+            said = part.get("text") or part.get("transcript")
+            if said:
+                texts.append(text(said))
+            elif part.get("type"):
+                texts.append(f"[{text(part['type'])}]")
+    if item.get("type") == "function_call":
+        texts.append(f"{text(item.get('name'))}({text(item.get('arguments'))})")
+    elif item.get("type") == "function_call_output":
+        texts.append(text(item.get("output")))
+    return " ".join(texts)
+
+
+def items_table(items: list[JSON]) -> Table:
+    """The conversation items: id, type, role or name, status, content in short."""
+    table = _table()
+    for name in ("item", "type", "role", "status", "content"):
+        table.add_column(name, no_wrap=name != "content", overflow="ellipsis")
+    for value in items:
+        item = obj(value)
+        table.add_row(
+            Text(one_line(item.get("id"))),
+            Text(one_line(item.get("type"))),
+            Text(one_line(item.get("role") or item.get("name"))),
+            Text(one_line(item.get("status"))),
+            Text(one_line(_item_content(item), 200)),
+        )
+    return table
+
+
+def help_view(sections: list[tuple[str, list[tuple[str, str]]]]) -> RenderableType:
+    """Help: per section a heading, then terms and their descriptions (which wrap in place)."""
+    parts: list[RenderableType] = []
+    for heading, rows in sections:
+        parts.append(Text(heading, style="bold"))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style="cyan")
+        grid.add_column()
+        for term, description in rows:
+            grid.add_row(Text(term), Text(description))
+        parts.append(Padding(grid, (0, 0, 0, 2)))
+    return Group(*parts)
+
+
+def doctor_table(rows: list[tuple[str, str, str]]) -> Table:
+    """``rtc doctor``: one row per check (name, result, detail); details quote the server."""
+    table = _table()
+    table.add_column("check", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail")
+    for name, status, detail in rows:
+        table.add_row(
+            Text(plain(name)),
+            Text(plain(status), style=DOCTOR_STYLE.get(status, "")),
+            Text(plain(detail)),
+        )
+    return table
+
+
+def print_settings(console: Console, rows: list[tuple[str, str, str]]) -> None:
+    """``rtc config`` / ``rtc profile show``: a line per setting, its value (already redacted)
+    never cropped, then where it came from."""
+    width = max((len(name) for name, _, _ in rows), default=0)
+    for name, value, source in rows:
+        line = Text(f"{name:<{width}}  ", style="bold")
+        line.append(plain(value))
+        if source:
+            line.append(f"  ← {plain(source)}", style="dim")
+        console.print(line, soft_wrap=True)
+
+
+def profiles_table(rows: list[tuple[str, str, str, str, str]]) -> Table:
+    """``rtc profile list``: name (``*`` marks the default), kind, endpoint, model, key."""
+    table = _table()
+    for name in ("profile", "kind", "endpoint", "model", "key"):
+        table.add_column(name, no_wrap=name in ("profile", "kind"), overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(plain(cell)) for cell in row))
+    return table
