@@ -11,12 +11,22 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
 # Query parameters that carry a secret in some deployments (Azure browsers put api-key there).
-SECRET_QUERY_KEYS = {"api-key", "api_key", "key", "token", "access_token", "client_secret"}
+# Query parameters that carry a secret: Azure browsers' api-key, bearer tokens, SAS signatures.
+SECRET_QUERY_KEYS = {
+    "api-key",
+    "api_key",
+    "key",
+    "token",
+    "access_token",
+    "client_secret",
+    "sig",
+    "signature",
+}
 # The subprotocol that carries a key (browsers cannot set headers): KEY_PROTOCOL + the key.
 KEY_PROTOCOL = "openai-insecure-api-key."
 # Secrets shorter than this are not scrubbed from output: "abc" cannot be told from ordinary
@@ -96,15 +106,18 @@ class ScrubbedStream:
 
 
 def redact_url(url: str) -> str:
+    """The URL for display: secret query values and user:password shown redacted (the result
+    is for people, not for connecting: a redacted value is left unquoted so it stays readable)."""
     parts = urlsplit(url)
-    query = [
-        (key, redact(value) if key.lower() in SECRET_QUERY_KEYS else value)
+    query = "&".join(
+        f"{quote(key, safe='')}="
+        + (redact(value) if key.lower() in SECRET_QUERY_KEYS else quote(value, safe="/:@"))
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
+    )
     netloc = parts.netloc
     if "@" in netloc:  # user:password@host
         netloc = "****@" + netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="/:")))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 # Parameter → flag of every connection option, in the order help lists them. The command line

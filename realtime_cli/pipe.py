@@ -231,6 +231,11 @@ class _Run:
         tick, self._tick = self._tick, self.loop.create_future()
         tick.set_result(None)
 
+    @property
+    def idle(self) -> float | None:
+        """--idle-timeout in seconds; 0 means no limit (wait as long as work is owed)."""
+        return self.job.idle_timeout or None
+
     async def arrival(self, seconds: float | None) -> bool:
         """Wait for the next server event; False if ``seconds`` pass first."""
         try:
@@ -296,8 +301,8 @@ class _Run:
                     return True
             scanned = len(self.window)
             # Without a timeout the wait fails when the server stays silent for --idle-timeout.
-            left = self.job.idle_timeout if deadline is None else deadline - self.loop.time()
-            if left <= 0 or not await self.arrival(left):
+            left = self.idle if deadline is None else deadline - self.loop.time()
+            if (left is not None and left <= 0) or not await self.arrival(left):
                 limit = self.job.idle_timeout if wait.timeout is None else wait.timeout
                 self.note(f"rtc: line {line}: no {wait.describe()} within {limit:g}s")
                 self.codes.add(ExitCode.FAILED)
@@ -334,7 +339,7 @@ class _Run:
         """Once stdin has ended: wait until nothing is owed, or the server goes quiet."""
         await self.input_done.wait()
         while not self.ledger.settled:
-            if not await self.arrival(self.job.idle_timeout):
+            if not await self.arrival(self.idle):
                 idle = self.job.idle_timeout
                 self.note(f"rtc: nothing from the server for {idle:g}s{self.owed()}")
                 self.codes.add(ExitCode.FAILED)

@@ -27,6 +27,8 @@ from realtime_cli.render import EventRows, error_text, make_console, note, respo
 from realtime_cli.safe_text import clean
 from realtime_cli.tracker import Tracker
 
+MAX_PAUSE = 2.0  # seconds: the longest pause a replay makes
+
 
 @dataclass
 class ReplayJob:
@@ -85,7 +87,9 @@ class _Player:
         if t is None:
             return
         if self.pace is not None and self.clock is not None and t > self.clock:
-            self.job.sleep((t - self.clock) / self.pace)
+            # Long silences (someone thinking at the console) are shortened: the pace of the
+            # events is what a replay is for.
+            self.job.sleep(min((t - self.clock) / self.pace, MAX_PAUSE))
         self.clock = t
 
     def show(self, entry: Entry) -> None:

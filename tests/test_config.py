@@ -50,3 +50,10 @@ def test_redaction_shows_at_most_the_last_four_characters() -> None:
     assert redact_url("wss://user:pass@host/x") == "wss://****@host/x"
     endpoint = Endpoint("ws://h/x", secrets=(KEY,))
     assert endpoint.scrub(f"bad key {KEY}!") == "bad key …0123!"
+
+
+def test_redacted_urls_stay_readable_and_hide_sas_signatures() -> None:
+    url = f"wss://r.openai.azure.com/openai/realtime?api-key={KEY}&deployment=my%20d&sig=SIGNATURE0123456789"
+    assert redact_url(url) == (
+        "wss://r.openai.azure.com/openai/realtime?api-key=…0123&deployment=my%20d&sig=…6789"
+    )

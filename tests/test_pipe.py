@@ -386,3 +386,11 @@ def test_connection_lost_while_stdin_is_still_open_exits_4(server_url: str) -> N
     assert "rtc: connection to 127.0.0.1:" in err and "Traceback" not in err
     types = [json.loads(line)["type"] for line in out.splitlines()]
     assert types == ["session.created", "session.updated"]
+
+
+def test_idle_timeout_zero_means_no_limit(server_url: str) -> None:
+    wait = {"rtc": "wait", "for": "input_audio_buffer.speech_started"}  # never comes here
+    run = pipe(server_url, lines(wait), "--idle-timeout", "0", "--timeout", "1")
+    assert run.code == 1
+    assert "timed out after 1s" in run.stderr
+    assert "within 0s" not in run.stderr

@@ -217,7 +217,7 @@ def test_pacing_follows_the_recorded_times(tmp_path: Path) -> None:
     path.write_text(
         "".join(
             json.dumps({"t": t, "dir": "server", "event": {"type": "session.updated"}}) + "\n"
-            for t in (0.5, 1.0, 1.0, 3.0)
+            for t in (0.5, 1.0, 1.0, 3.0, 93.0)
         )
     )
 
@@ -228,11 +228,11 @@ def test_pacing_follows_the_recorded_times(tmp_path: Path) -> None:
         assert run_replay(job) == ExitCode.OK
         return sleeps
 
-    assert slept() == [0.5, 2.0]
-    assert slept(speed=4) == [0.125, 0.5]
+    assert slept() == [0.5, 2.0, 2.0]  # a 90 s silence is cut to 2 s
+    assert slept(speed=4) == [0.125, 0.5, 2.0]
     assert slept(instant=True) == []
     assert slept(json_output=True) == []  # --json prints at once...
-    assert slept(json_output=True, speed=2) == [0.25, 1.0]  # ...unless --speed asks for it
+    assert slept(json_output=True, speed=2) == [0.25, 1.0, 2.0]  # ...unless --speed asks
 
 
 def test_bad_files_and_options() -> None:

@@ -114,7 +114,7 @@ def test_a_key_in_the_url_query_is_redacted_in_config(how: str) -> None:
     result = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
     assert result.returncode == 0, result.stderr
     assert KEY not in result.stdout + result.stderr
-    assert "api-key=%E2%80%A6klmn" in result.stdout or "api-key=…klmn" in result.stdout
+    assert "api-key=…klmn" in result.stdout
 
 
 # -- a server that echoes what it was sent -----------------------------------------------------

@@ -312,7 +312,7 @@ def pipe(
         typer.Option(
             "--idle-timeout",
             help="Once stdin has ended (or in a wait), give up if answers are still owed and "
-            "nothing arrives for SECONDS.",
+            "nothing arrives for SECONDS (0: no limit).",
             metavar="SECONDS",
             min=0,
             callback=finite,

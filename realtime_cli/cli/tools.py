@@ -88,7 +88,7 @@ def replay(
         float | None,
         typer.Option(
             "--speed",
-            help="Play N times as fast as recorded. [default: 1]",
+            help="Play N times as fast as recorded (pauses at most 2 s). [default: 1]",
             metavar="N",
             callback=finite,
         ),
