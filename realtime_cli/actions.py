@@ -32,17 +32,30 @@ from realtime_cli.options import build_response, checked, set_path
 from realtime_cli.render import (
     help_view,
     items_table,
-    json_block,
     log_row,
+    print_json,
     print_row,
     responses_table,
 )
-from realtime_cli.safe_text import visible, visible_response
 
 if TYPE_CHECKING:
     from realtime_cli.shell import Shell
 
 Handler = Callable[["Shell", list[str], str], Awaitable[None]]
+
+
+# How the console's help shows values of ``rtc create`` options whose metavar is only their name
+# (``--metadata METADATA``), and their short flags (``create_option_specs`` lists long names).
+# tests/test_repl_grammar.py checks both against what ``parse_create`` accepts.
+CREATE_METAVARS = {
+    "--instructions": "TEXT",
+    "--metadata": "KEY=VALUE",
+    "--input": "TEXT",
+    "--tool-choice": "MODE|NAME",
+    "--event-id": "ID",
+    "--set": "PATH=VALUE",
+}
+CREATE_SHORT = {"--instructions": "-i", "--metadata": "-m", "--set": "-s"}
 
 
 @functools.cache
@@ -52,7 +65,13 @@ def create_options() -> tuple[Opt, ...]:
 
     skip = set(NOT_IN_CONSOLE.values())
     return tuple(
-        Opt(name, "|".join(choices) if choices else metavar, help, choices)
+        Opt(
+            name,
+            "|".join(choices) if choices else CREATE_METAVARS.get(name, metavar),
+            help,
+            choices,
+            short=CREATE_SHORT.get(name),
+        )
         for name, metavar, help, choices in create_option_specs()
         if name not in skip
     )
@@ -133,7 +152,7 @@ async def session_update(shell: Shell, args: list[str], line: str) -> None:
     if not values:
         current = shell.session.tracker.session if shell.session else None
         if current:
-            shell.out.print(json_block(visible(current)))
+            print_json(shell.out, current)
         else:
             shell.say("no session yet")
         return
@@ -157,7 +176,7 @@ async def items(shell: Shell, args: list[str], line: str) -> None:
     parse_args("items", args)
     known = list(shell.session.tracker.items.values()) if shell.session else []
     if known:
-        shell.out.print(items_table(visible(known)))
+        shell.out.print(items_table(known))
     else:
         shell.say("no items yet")
 
@@ -176,7 +195,7 @@ async def responses(shell: Shell, args: list[str], line: str) -> None:
     parse_args("responses", args)
     known = list(shell.session.tracker.responses.values()) if shell.session else []
     if known:
-        shell.out.print(responses_table([visible_response(r) for r in known]))
+        shell.out.print(responses_table(known))
     else:
         shell.say("no responses yet")
 
@@ -193,7 +212,7 @@ async def log(shell: Shell, args: list[str], line: str) -> None:
     if not chosen:
         shell.say("no events" + (f" of type {pattern}" if pattern else ""))
     for entry in chosen:
-        print_row(shell.out, log_row(entry.t, entry.direction, visible(entry.event)))
+        print_row(shell.out, log_row(entry.t, entry.direction, entry.event))
 
 
 async def show(shell: Shell, args: list[str], line: str) -> None:
@@ -201,12 +220,12 @@ async def show(shell: Shell, args: list[str], line: str) -> None:
     tracker = shell.session.tracker if shell.session else None
     for entry in reversed(shell.log):
         if entry.event.get("event_id") == wanted:
-            shell.out.print(json_block(visible(entry.event)))
+            print_json(shell.out, entry.event)
             return
     if tracker and wanted in tracker.items:
-        shell.out.print(json_block(visible(tracker.items[wanted])))
+        print_json(shell.out, tracker.items[wanted])
     elif tracker and wanted in tracker.responses:
-        shell.out.print(json_block(visible(tracker.responses[wanted].raw)))
+        print_json(shell.out, tracker.responses[wanted].raw)
     else:
         raise UsageError(f"show: no event, item or response {wanted!r} in this session")
 

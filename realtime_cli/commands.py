@@ -1,12 +1,14 @@
 """The console's grammar: what a typed line means, the small options parser of the console-only
 commands, the help text, and completion candidates. Pure functions; no I/O, no prompt-toolkit.
 
-A line is one of: nothing; a raw client event (starts with ``{``); a command (its first word is a
-command name, optionally written ``/name``); otherwise a chat message. A command that takes no
-arguments (``quit``, ``reconnect``, ...) followed by more words is a chat message too: "quit
-smoking tips" is a question, not a way out (``/quit ...`` is always the command, and an error).
-``create`` is parsed with the very command ``rtc create`` uses (``cli.parse_create``, loaded by
-``actions``), so shell and console never drift; this module loads neither typer nor the CLI.
+A line is one of: nothing; raw client events (it starts with ``{`` or ``[``: one object, a JSON
+array of them, or several objects one after another, as pipe mode reads them); a command (its
+first word is a command name, optionally written ``/name``); otherwise a chat message. A command
+that takes no arguments (``quit``, ``reconnect``, ...) followed by more words is a chat message
+too: "quit smoking tips" is a question, not a way out (``/quit ...`` is always the command, and
+an error). ``create`` is parsed with the very command ``rtc create`` uses (``cli.parse_create``,
+loaded by ``actions``), so shell and console never drift; this module loads neither typer nor the
+CLI.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from realtime_cli.events import (
     Client,
     Refused,
     Server,
-    loads,
-    refused_at,
+    raw_decode,
 )
+from realtime_cli.pipecore import Bad, JsonStream
 
 VIEWS = ("events", "responses", "quiet")
 TURN_DETECTION = ("none", "server_vad", "semantic_vad")
@@ -55,6 +57,7 @@ class Opt:
     help: str = ""
     choices: tuple[str, ...] = ()
     repeat: bool = False
+    short: str | None = None  # e.g. -i (only create's options have one)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ COMMANDS: dict[str, Spec] = {
 }
 ALIASES = {"exit": "quit"}
 HELP_FLAGS = ("--help", "-h")  # after any command: that command's help
+_JSON_STARTS = ("{", "[")  # a line starting with one of these is JSON
 
 # How a typed line is read (the overview of `help` shows these; ``classify`` does them).
 _NO_ARGUMENTS = [
@@ -133,7 +137,7 @@ _NO_ARGUMENTS = [
     *(alias for alias, name in ALIASES.items() if not COMMANDS[name].takes_arguments),
 ]
 LINE_RULES = (
-    ("{...", "a raw client event (the line starts with {)"),
+    ("{...  [...", "raw client events: an object, an array of them, or several in a row"),
     ("NAME ...", "a command: the first word is a command name, or /NAME"),
     (
         "NAME WORDS",
@@ -162,8 +166,10 @@ class Chat:
 
 
 @dataclass
-class RawEvent:
-    event: JSON
+class RawEvents:
+    """Client events typed or pasted as JSON, to send in order."""
+
+    events: list[JSON]
 
 
 @dataclass
@@ -172,7 +178,7 @@ class Command:
     args: list[str] = field(default_factory=list)
 
 
-Line = Chat | RawEvent | Command
+Line = Chat | RawEvents | Command
 
 
 def classify(line: str) -> Line | None:
@@ -180,8 +186,8 @@ def classify(line: str) -> Line | None:
     text = line.strip()
     if not text:
         return None
-    if text.startswith("{"):
-        return RawEvent(parse_json_event(text))
+    if text.startswith(_JSON_STARTS):
+        return RawEvents(parse_json_events(text))
     word, _, rest = text.partition(" ")
     slash = word.startswith("/")
     name = ALIASES.get(word.lstrip("/"), word.lstrip("/"))
@@ -205,39 +211,53 @@ def classify(line: str) -> Line | None:
     return Chat(text)
 
 
-def _where(text: str, pos: int) -> str:
-    line = text.count("\n", 0, pos) + 1
-    column = pos - text.rfind("\n", 0, pos)
-    return f"line {line} column {column}" if "\n" in text else f"column {column}"
-
-
-def parse_json_event(text: str) -> JSON:
-    try:
-        value = loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"not JSON: {exc.msg} at {_where(text, exc.pos)}") from None
-    except Refused as exc:  # NaN, Infinity, 1e999, nested too deeply
-        start = len(text) - len(text.lstrip())
-        raise UsageError(f"{exc.reason} at {_where(text, refused_at(text, start, exc))}") from None
-    if not isinstance(value, dict):
-        raise UsageError("a raw event must be a JSON object")
-    if not isinstance(value.get("type"), str):
-        raise UsageError('a raw event needs a "type", e.g. {"type": "response.create"}')
-    return value
+def parse_json_events(text: str) -> list[JSON]:
+    """The client events in ``text``, read as pipe mode reads stdin (``pipecore.JsonStream``):
+    an object, a JSON array of objects, or several objects one after another (pasted JSON
+    Lines). The first problem is a ``UsageError``; when there are several, it names which."""
+    stream = JsonStream()
+    # The line is whole: ended by a newline, an error on its last line is what it says, not
+    # "more may come".
+    items = stream.feed(text + "\n") + stream.close()
+    several = len(items) > 1 or text.startswith("[")
+    if not items:
+        raise UsageError("nothing to send: the array is empty")
+    events: list[JSON] = []
+    for number, item in enumerate(items, 1):
+        which = f"event {number}: " if several else ""
+        if isinstance(item, Bad):
+            where = f"line {item.line} column {item.column}" if "\n" in text else ""
+            where = where or f"column {item.column}"
+            reason = item.reason.partition(" (in the value from")[0]  # ``which`` says so
+            hint = ""
+            if number == 1 and text.startswith("["):  # "[draft] a message" is not JSON at all
+                hint = "; a line starting with [ is JSON: for a message, write create '...'"
+            raise UsageError(f"{which}{reason} at {where}{hint}")
+        if not isinstance(item.value, dict):
+            raise UsageError(f"{which}a raw event must be a JSON object")
+        if not isinstance(item.value.get("type"), str):
+            example = '{"type": "response.create"}'
+            raise UsageError(f'{which}a raw event needs a "type", e.g. {example}')
+        events.append(item.value)
+    return events
 
 
 def json_unfinished(text: str) -> bool:
-    """True while ``text`` is the beginning of a JSON object (Enter should continue it)."""
+    """True while ``text`` is the beginning of JSON events (Enter should continue it): an
+    object or array not closed yet, after any complete ones."""
     stripped = text.strip()
-    if not stripped.startswith("{"):
+    if not stripped.startswith(_JSON_STARTS):
         return False
-    try:
-        loads(stripped)
-    except json.JSONDecodeError as exc:
-        # An error at the very end means "more to come"; elsewhere it is a mistake to report.
-        return exc.pos >= len(stripped) or exc.msg.startswith("Unterminated string")
-    except Refused:  # complete, and wrong: Enter sends it and the error says what
-        return False
+    pos = 0
+    while pos < len(stripped):
+        try:
+            _, pos = raw_decode(stripped, pos)
+        except json.JSONDecodeError as exc:
+            # An error at the very end means "more to come"; elsewhere it is a mistake to report.
+            return exc.pos >= len(stripped) or exc.msg.startswith("Unterminated string")
+        except Refused:  # complete, and wrong: Enter sends it and the error says what
+            return False
+        pos = len(stripped) - len(stripped[pos:].lstrip())
     return False
 
 
@@ -323,7 +343,11 @@ def help_sections(topic: str | None, create_options: Sequence[Opt] = ()) -> list
         commands = [(s.usage, s.summary) for s in COMMANDS.values()]
         commands += [
             ("TEXT", "a user message: conversation.item.create + response.create"),
-            ("{JSON}", "a raw client event, validated then sent"),
+            (
+                "{JSON}",
+                "raw client events (an object, an array, pasted JSON Lines): all"
+                " validated, then sent in order",
+            ),
         ]
         return [("commands", commands), ("lines", list(LINE_RULES)), ("keys", list(KEYS))]
     name = ALIASES.get(topic.lstrip("/"), topic.lstrip("/"))
@@ -337,14 +361,17 @@ def help_sections(topic: str | None, create_options: Sequence[Opt] = ()) -> list
     options = options if name == "create" else spec.options
     sections: list[Section] = [(f"usage: {spec.usage}", [("", spec.summary)])]
     if options:
-        sections.append(("options", [(_opt_usage(o), o.help) for o in options]))
+        aligned = any(o.short for o in options)
+        sections.append(("options", [(_opt_usage(o, aligned), o.help) for o in options]))
     if spec.examples:
         sections.append(("examples", [(e, "") for e in spec.examples]))
     return sections
 
 
-def _opt_usage(opt: Opt) -> str:
-    return opt.name + (f" {opt.metavar}" if opt.metavar else "")
+def _opt_usage(opt: Opt, aligned: bool) -> str:
+    """``-i, --instructions TEXT``; long names line up when some option has a short one."""
+    names = f"{opt.short}, {opt.name}" if opt.short else ("    " if aligned else "") + opt.name
+    return names + (f" {opt.metavar}" if opt.metavar else "")
 
 
 # -- completion -------------------------------------------------------------------------------
@@ -396,8 +423,9 @@ def completions(before: str, ctx: CompletionContext) -> tuple[list[str], int]:
     previous = done[-1] if len(done) > 1 else ""
     options = (*ctx.create_options, Opt("--force")) if command == "create" else ()
     options = options or COMMANDS[command].options
-    if previous.startswith("-") and any(o.name == previous and o.metavar for o in options):
-        candidates = _value_choices(previous, ctx)
+    named = next((o for o in options if previous in (o.name, o.short) and o.metavar), None)
+    if previous.startswith("-") and named is not None:
+        candidates = _value_choices(named.name, ctx)
     elif current.startswith("-"):
         candidates = [o.name for o in options]
     elif command == "cancel":

@@ -1,9 +1,15 @@
 """``rtc doctor``: a short, safe probe of what an endpoint really supports.
 
 One session, a handful of small text requests, each check a row: ``pass``, ``fail``, ``not
-supported`` (the server answered our request with an error) or ``not exercised`` (the check could
-not be made, e.g. the response finished before the cancel landed). Nothing here prints: the
-report is data, rendered by ``render`` or dumped as JSON.
+supported`` (the server answered our request with an error), ``not exercised`` (the check could
+not be made, e.g. the response finished before the cancel landed) or ``not run`` (the connection
+was lost before it; the report's one note says so). Nothing here prints: the report is data,
+rendered by ``render`` or dumped as JSON. A failure to connect is a report too, with a failed
+handshake row and the ``ConnectError`` in ``Report.error`` (exit 3).
+
+Errors are matched to the check that caused them by the ``event_id`` doctor sent: an ``error``
+naming no event (a server's notice, unsolicited) is not taken as the answer to the check in
+flight, except where a check expects an error and the code is the one expected.
 
 Cancelling an active response: the probe asks for a longer answer, waits for its
 ``response.created`` and sends ``response.cancel`` with its id at once. A real model takes
@@ -22,7 +28,7 @@ from dataclasses import dataclass, field
 from realtime_cli.client import Received, Session, open_session
 from realtime_cli.config import Endpoint
 from realtime_cli.describe import ms as _show_ms
-from realtime_cli.errors import ConnectionLost
+from realtime_cli.errors import ConnectError, ConnectionLost
 from realtime_cli.events import (
     BETA_TO_GA,
     JSON,
@@ -36,6 +42,7 @@ from realtime_cli.guards import obj, text
 from realtime_cli.tracker import ErrorInfo, ResponseState
 
 PASS, FAIL, UNSUPPORTED, NOT_EXERCISED = "pass", "fail", "not supported", "not exercised"
+NOT_RUN = "not run"
 OK_STATUSES = (PASS, NOT_EXERCISED)
 LOCAL_TOKEN_DELAY_MS = 20
 INSTRUCTIONS = "You are being probed by rtc doctor. Answer in as few words as possible."
@@ -64,10 +71,12 @@ class Report:
     model: str
     checks: list[Check] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)  # server event types, in order of first sight
+    notes: list[str] = field(default_factory=list)  # why checks were not run
+    error: ConnectError | None = None  # could not connect: the handshake row says why
 
     @property
     def ok(self) -> bool:
-        return all(c.status in OK_STATUSES for c in self.checks)
+        return self.error is None and all(c.status in OK_STATUSES for c in self.checks)
 
     def as_json(self) -> JSON:
         return {
@@ -79,6 +88,7 @@ class Report:
                 for c in self.checks
             ],
             "event_types": self.seen,
+            "notes": self.notes,
         }
 
 
@@ -124,11 +134,10 @@ class _Probe:
 
     @staticmethod
     def error_for(received: Received, event_id: str) -> ErrorInfo | None:
-        """An ``error`` that answers ``event_id`` (or names no event at all)."""
+        """An ``error`` that answers ``event_id``: one that names it. (An error naming no event
+        may be about anything, so it does not answer the check in flight.)"""
         error = received.update.error
-        if error is not None and error.event_id in (event_id, None):
-            return error
-        return None
+        return error if error is not None and error.event_id == event_id else None
 
     def response(self, event_id: str) -> ResponseState | None:
         return self.session.tracker.response_for_request(event_id)
@@ -310,13 +319,18 @@ async def _expect_error(
 ) -> Check:
     # Not validated: the unknown event is meant to be one the server must reject.
     event_id = await probe.send(event, validate=False)
-    received = await probe.until(
-        lambda r: bool(probe.error_for(r, event_id)), wait=min(probe.timeout, ERROR_WAIT)
-    )
+
+    def answer(r: Received) -> ErrorInfo | None:
+        # A server that does not echo event_id still answers, with the expected code.
+        error = r.update.error
+        unnamed = error is not None and error.event_id is None and error.code == code
+        return probe.error_for(r, event_id) or (error if unnamed else None)
+
+    received = await probe.until(lambda r: bool(answer(r)), wait=min(probe.timeout, ERROR_WAIT))
     if received is None:
         wait = min(probe.timeout, ERROR_WAIT)
         return Check(name, FAIL, f"no error within {wait:g}s (expected {code})")
-    error = probe.error_for(received, event_id)
+    error = answer(received)
     assert error is not None
     data = {"code": error.code, "param": error.param, "event_id_echoed": error.event_id is not None}
     echoed = "event_id echoed" if error.event_id else "event_id not echoed"
@@ -348,8 +362,24 @@ async def probe(
     announce: Callable[[str], None] = lambda line: None,
     token_delay_ms: float = LOCAL_TOKEN_DELAY_MS,
 ) -> Report:
-    """Run every check against ``endpoint``. A failure to connect raises ``ConnectError``."""
+    """Run every check against ``endpoint``. A failure to connect is a report with one failed
+    handshake row and the ``ConnectError`` in ``error``."""
     report = Report(endpoint.display, endpoint.model)
+    try:
+        await _probe(endpoint, report, step_timeout, announce, token_delay_ms)
+    except ConnectError as exc:
+        report.error = exc
+        report.checks = [Check("handshake", FAIL, exc.message)]
+    return report
+
+
+async def _probe(
+    endpoint: Endpoint,
+    report: Report,
+    step_timeout: float,
+    announce: Callable[[str], None],
+    token_delay_ms: float,
+) -> None:
     first: list[Received] = []
     started = time.monotonic()
     async with open_session(
@@ -370,17 +400,24 @@ async def probe(
             run.saw(received)
         report.checks.append(_session_created(first))
         lost: str | None = None
+        during, not_run = "", 0
         for name, step in STEPS:
             if lost is not None:
-                report.checks.append(Check(name, FAIL, lost))
+                report.checks.append(Check(name, NOT_RUN, ""))
+                not_run += 1
                 continue
             try:
                 report.checks.append(await step(run, name))
             except ConnectionLost as exc:
                 lost = session.endpoint.scrub(exc.message)
                 report.checks.append(Check(name, FAIL, lost))
+                during = name
+        if not_run:
+            checks = "check was" if not_run == 1 else "checks were"
+            report.notes.append(
+                f"{not_run} {checks} not run: the connection was lost during {during!r}"
+            )
         report.checks.append(_event_types(report))
-    return report
 
 
 STEPS: list[tuple[str, Callable[[_Probe, str], Awaitable[Check]]]] = [

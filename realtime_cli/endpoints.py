@@ -36,7 +36,7 @@ from realtime_cli.config import (
     redact_url,
 )
 from realtime_cli.errors import ConnectError, UsageError
-from realtime_cli.keys import KeySource, Warn
+from realtime_cli.keys import KeySource, Warn, control_name
 from realtime_cli.profiles import ConfigFile, Profile
 from realtime_cli.shapes import validate
 
@@ -44,6 +44,19 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 # Header names whose values are secrets: never shown, scrubbed from output.
 SECRET_HEADER = re.compile(r"authorization|api-?key|token|secret|cookie|password", re.I)
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110 token)
+_WORD = re.compile(r"[A-Za-z-]{1,40}")  # a header name safe to quote in an error (no key)
+# A header value may hold spaces and tabs, not other controls (CR/LF would split the request).
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_STRING_OPTIONS = (
+    "url",
+    "api_key",
+    "model",
+    "profile",
+    "azure_endpoint",
+    "deployment",
+    "api_version",
+    "call_id",
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +189,10 @@ def select(
     options: ConnectionOptions, environ: Mapping[str, str], config: ConfigFile | None
 ) -> Selection:
     """Resolve the options, the environment and the config file into a ``Selection``."""
+    for name in _STRING_OPTIONS:
+        # `--url "$URL"` with $URL unset must not quietly fall back to another endpoint.
+        if getattr(options, name) == "":
+            raise UsageError(f"--{name.replace('_', '-')} is empty")
     flags = _flag_layer(options)
     env = _env_layer(environ)
     if options.local:
@@ -212,6 +229,7 @@ def select(
                     f"--{name.replace('_', '-')} is for Azure OpenAI: add --azure-endpoint URL "
                     "(or export AZURE_OPENAI_ENDPOINT)"
                 )
+    _check_handshake(layers)
     headers = _headers(layers)
     protocols = tuple(
         dict.fromkeys(p for layer in layers for p in layer.values.get("subprotocols", ((), ""))[0])
@@ -239,25 +257,27 @@ def select(
         version, version_source = _first(layers, "api_version", (None, ""))
         if version:
             sources["api_version"] = version_source
-        url = azure_url(endpoint, model, version, call_id)
+        url = azure_url(endpoint, model, version, call_id, sources["url"])
         key = _first_key(layers, "azure")
         bearer = key.bearer if key and key.how == "env" else auth == "bearer"
     else:
         model, sources["model"] = _first(layers, "model", (DEFAULT_MODEL, "default"))
     if kind == "url":
         url, sources["url"] = _first(layers, "url", ("", ""))
-        url = with_query(url, {"call_id": call_id})
+        url = with_query(checked_url(url, sources["url"]), {"call_id": call_id})
         in_url = dict(parse_qsl(urlsplit(url).query)).get("model")
         if in_url and sources["model"] == "default":  # say what the URL asks for
             model, sources["model"] = in_url, sources["url"]
     elif kind == "openai":
         base, sources["url"] = _first(layers, "base_url", (OPENAI_BASE_URL, "default"))
         given = sources["model"] != "default" or call_id is None
-        url = openai_url(base, model if given else None, call_id)
+        url = openai_url(base, model if given else None, call_id, sources["url"])
     if kind in ("url", "openai"):
         key = _first_key(layers, "openai")
     if key is not None:
         sources["key"] = key.description
+        if key.value is not None and key.how in ("flag", "env", "plain"):
+            key.checked(key.value)  # a key known now is checked now (rtc config reports it)
     return Selection(
         kind,
         url,
@@ -404,16 +424,46 @@ def _merge(headers: dict[str, str], new: Mapping[str, str]) -> None:
 
 def parse_headers(items: tuple[str, ...] | list[str]) -> dict[str, str]:
     """``--header 'Name: value'`` items. A bad one is a usage error that does not echo its
-    value (it may be a key)."""
+    value (it may be a key): its first word is quoted only when it looks like a header name."""
     headers: dict[str, str] = {}
-    for item in items:
+    for number, item in enumerate(items, 1):
         name, colon, value = item.partition(":")
         name = name.strip()
+        if not name and colon:
+            raise UsageError(f"--header #{number}: the name is empty, expected 'Name: value'")
         if not colon or not _TOKEN.fullmatch(name):
-            shown = (name.split() or ["?"])[0][:20]
-            raise UsageError(f"--header {shown!r}…: expected 'Name: value'")
+            first = (name.split() or [""])[0]
+            shown = repr(first) if _WORD.fullmatch(first) else f"#{number}"
+            raise UsageError(f"--header {shown}…: expected 'Name: value'")
         _merge(headers, {name: value.strip()})
     return headers
+
+
+def _check_handshake(layers: list[_Layer]) -> None:
+    """Every header and subprotocol is one the handshake can carry (RFC 9110 names and values,
+    RFC 6455 subprotocol tokens), else a usage error naming where it came from, before
+    anything connects. Values are never echoed: they may be keys."""
+    for layer in layers:
+        headers, source = layer.values.get("headers", ({}, ""))
+        where = "--header" if source == "--header" else f"{source}: header"
+        for name, value in headers.items():
+            if not _TOKEN.fullmatch(name):
+                shown = repr(name) if _WORD.fullmatch(name) else "name"
+                raise UsageError(f"{where} {shown}: not a valid header name, expected a token")
+            bad = _BAD_VALUE.search(value)
+            if bad:
+                what = control_name(bad.group())
+                raise UsageError(f"{where} {name!r}: the value contains {what}")
+        protocols, source = layer.values.get("subprotocols", ((), ""))
+        where = "--subprotocol" if source == "--subprotocol" else f"{source}: subprotocol"
+        for number, protocol in enumerate(protocols, 1):
+            if not protocol:
+                raise UsageError(f"{where} #{number} is empty")
+            if not _TOKEN.fullmatch(protocol):
+                raise UsageError(
+                    f"{where} #{number}: not a valid subprotocol (letters, digits and "
+                    "!#$%&'*+-.^_`|~ only, no spaces)"
+                )
 
 
 # -- URLs ------------------------------------------------------------------------------------
@@ -430,26 +480,86 @@ def with_query(url: str, params: Mapping[str, str | None]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def checked_url(url: str, source: str) -> str:
+    """``url`` (from ``--url``, ``RTC_URL`` or a profile's ``url``) if rtc can connect to it: a
+    ws:// or wss:// URL with a host and a valid port. Else a usage error naming ``source``."""
+    problem = url_problem(url)
+    scheme, _, rest = url.partition("://")
+    if problem is None and scheme.lower() not in ("ws", "wss"):
+        problem = "expected a ws:// or wss:// URL"
+        if scheme.lower() in ("http", "https"):
+            ws = "wss" if scheme.lower() == "https" else "ws"
+            problem += f" (try {shown_url(f'{ws}://{rest}')})"
+    if problem is not None:
+        raise UsageError(f"{source}: {problem}, got {shown_url(url)!r}")
+    return url
+
+
+def url_problem(url: str) -> str | None:
+    """What makes ``url`` one that cannot be connected to (as ``urlsplit`` and websockets would
+    find out later, with a ``ValueError``), or None."""
+    odd = next((c for c in url if c.isspace() or not c.isprintable()), None)
+    if odd is not None:
+        return "the URL contains a space" if odd == " " else f"the URL contains {control_name(odd)}"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "Invalid IPv6 URL": an unclosed [
+        return "invalid host: unbalanced '[' or ']' (an IPv6 address is written [::1])"
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        port = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+        return f"invalid port {port!r}: expected a number 0-65535"
+    if not parts.hostname:
+        return "no host"
+    return None
+
+
+def shown_url(url: str) -> str:
+    """``url`` for a message, redacted; a URL too broken to parse is cut at its query."""
+    try:
+        return redact_url(url)
+    except ValueError:
+        head, query, _ = url.partition("?")
+        scheme, sep, rest = head.rpartition("://")
+        host, slash, path = rest.partition("/")
+        if "@" in host:  # user:password@host
+            host = "****@" + host.rpartition("@")[2]
+        return f"{scheme}{sep}{host}{slash}{path}" + ("?…" if query else "")
+
+
 def _ws_scheme(url: str, option: str) -> str:
-    parts = urlsplit(url if "://" in url else "https://" + url)
+    full = url if "://" in url else "https://" + url
+    problem = url_problem(full)
+    if problem is not None:
+        raise UsageError(f"{option}: {problem}, got {shown_url(url)!r}")
+    parts = urlsplit(full)
     scheme = {"https": "wss", "http": "ws", "wss": "wss", "ws": "ws"}.get(parts.scheme.lower())
     if scheme is None or not parts.netloc:
-        raise UsageError(f"{option}: expected an https:// URL, got {redact_url(url)!r}")
+        raise UsageError(f"{option}: expected an https:// URL, got {shown_url(url)!r}")
     return urlunsplit(parts._replace(scheme=scheme))
 
 
-def openai_url(base: str, model: str | None, call_id: str | None) -> str:
+def openai_url(
+    base: str, model: str | None, call_id: str | None, source: str = "OPENAI_BASE_URL"
+) -> str:
     """As the openai SDK builds it: ``base`` (http→ws, https→wss) + ``/realtime``, the base's
-    own query kept, then ``model`` and ``call_id``."""
-    parts = urlsplit(_ws_scheme(base, "OPENAI_BASE_URL"))
+    own query kept, then ``model`` and ``call_id``. ``source`` names ``base`` in errors."""
+    parts = urlsplit(_ws_scheme(base, source))
     url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/realtime"))
     return with_query(url, {"model": model, "call_id": call_id})
 
 
-def azure_url(endpoint: str, deployment: str, api_version: str | None, call_id: str | None) -> str:
+def azure_url(
+    endpoint: str,
+    deployment: str,
+    api_version: str | None,
+    call_id: str | None,
+    source: str = "--azure-endpoint",
+) -> str:
     """GA ``/openai/v1/realtime?model=DEPLOYMENT``, or with an api-version the preview form
     ``/openai/realtime?api-version=V&deployment=DEPLOYMENT`` (protocol.md §1.3)."""
-    parts = urlsplit(_ws_scheme(endpoint, "--azure-endpoint"))
+    parts = urlsplit(_ws_scheme(endpoint, source))
     path = parts.path.rstrip("/")
     for suffix in ("/openai/v1", "/openai"):  # a pasted ".../openai/" still works
         path = path.removesuffix(suffix)

@@ -8,15 +8,19 @@ its exit status only: its output is not shown, since it may hold the key.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from realtime_cli.errors import ConnectError
+from realtime_cli.errors import ConnectError, UsageError
 
 Warn = Callable[[str], None]
+# What an HTTP header value cannot carry: a key holding one (a CRLF .env file leaves a "\r")
+# would break the handshake, or split it.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,36 @@ class KeySource:
         return f"api_key of profile {self.name!r} (plain text in {self.config_path})"
 
     @property
+    def label(self) -> str:
+        """Where the key comes from, for a message about the key (no command: it may hold it)."""
+        if self.how == "command":
+            return f"the output of key_command of profile {self.name!r}"
+        if self.how == "plain":
+            return f"api_key of profile {self.name!r}"
+        return self.description
+
+    def checked(self, key: str) -> str:
+        """``key`` if a header can carry it; a control character in it (a stray carriage return
+        from a CRLF .env file) is a usage error naming the source, never the key."""
+        bad = _CONTROL.search(key)
+        if bad:
+            hint = " (a CRLF .env file?)" if bad.group() == "\r" else ""
+            raise UsageError(
+                f"{self.label}: the API key contains {control_name(bad.group())}{hint}: remove it"
+            )
+        return key
+
+    @property
     def value_name(self) -> str:
         """The variable a ``key_env`` source names."""
         return self.value or ""
 
     def get(self, environ: Mapping[str, str], warn: Warn) -> str:
-        """The key. Runs ``key_command`` if that is the source; a failure is a ``ConnectError``."""
+        """The key. Runs ``key_command`` if that is the source; a failure is a ``ConnectError``,
+        a key with a control character a ``UsageError``."""
+        return self.checked(self._get(environ, warn))
+
+    def _get(self, environ: Mapping[str, str], warn: Warn) -> str:
         if self.how == "key_env":
             key = environ.get(self.value_name, "")
             if not key:
@@ -71,6 +99,12 @@ class KeySource:
         if self.how == "plain" and self.config_path is not None:
             warn_if_readable(self.config_path, warn)
         return self.value or ""
+
+
+def control_name(char: str) -> str:
+    """A control character, named for a message."""
+    names = {"\r": "a carriage return", "\n": "a line break", "\t": "a tab", "\x00": "a NUL byte"}
+    return names.get(char, f"a control character (U+{ord(char):04X})")
 
 
 def command_text(command: str | tuple[str, ...] | None) -> str:

@@ -16,10 +16,11 @@ import dataclasses
 import signal
 import sys
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from realtime_cli import events
 from realtime_cli.client import Received, Session, open_session
+from realtime_cli.closed_pipe import Guarded, StdoutClosed, silence
 from realtime_cli.config import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode
 from realtime_cli.events import JSON, Server
@@ -59,11 +60,34 @@ class CreateJob:
         return sent
 
 
+class _Line:
+    """Whether the answer streamed to stdout still awaits its newline. ``end`` gives it one, so
+    whatever follows (a notice on stderr, the panel, ``cli.main``'s error line) starts on a line
+    of its own instead of after ``partial answer``."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.open = False
+
+    def wrote(self, text: str) -> None:
+        if text:
+            self.open = not text.endswith("\n")
+
+    def end(self) -> None:
+        if self.open:
+            self.open = False
+            with contextlib.suppress(StdoutClosed, OSError, ValueError):
+                self.stream.write("\n")
+                self.stream.flush()
+
+
 class _Say:
     """rtc's notices on stderr. With ``--json`` they are plain lines and rich is never loaded;
-    otherwise a rich console prints them (styled, and errors the way the live views show them)."""
+    otherwise a rich console prints them (styled, and errors the way the live views show them).
+    A line of streamed answer on stdout is ended first."""
 
-    def __init__(self, job: CreateJob) -> None:
+    def __init__(self, job: CreateJob, line: _Line) -> None:
+        self.line = line
         self.stream = job.stderr
         self.console: RichConsole | None = None
         if not job.json_output:
@@ -72,6 +96,7 @@ class _Say:
             self.console = make_console(job.stderr, stderr=True)
 
     def __call__(self, line: str, style: str | None = None) -> None:
+        self.line.end()
         if self.console is not None:
             self.console.print(line, style=style)
         else:
@@ -83,6 +108,7 @@ class _Say:
             return
         from realtime_cli.render import error_text
 
+        self.line.end()
         self.console.print(error_text(error))
 
 
@@ -102,7 +128,6 @@ class _Run:
         self.response: ResponseState | None = None
         self.we_cancelled = False
         self.answered_with_error = False
-        self.streamed = ""
 
     def show(self, received: Received) -> None:
         if self.job.json_output:
@@ -116,9 +141,10 @@ class _Run:
         if update.error:
             self.say.error(update.error)
         elif update.delta and not self.rows and update.response is self.response:
-            self.job.stdout.write(clean(update.delta))
+            text = clean(update.delta)
+            self.job.stdout.write(text)
             self.job.stdout.flush()
-            self.streamed += update.delta
+            self.say.line.wrote(text)
 
     def finish_panel(self) -> None:
         if self.out is None or self.response is None:  # --json: the events are the output
@@ -127,8 +153,7 @@ class _Run:
 
         if self.rows:
             self.rows.flush()
-        if self.streamed and not self.streamed.endswith("\n"):
-            self.job.stdout.write("\n")
+        self.say.line.end()
         self.out.print(response_panel(self.response))
 
     def exit_code(self) -> ExitCode:
@@ -202,19 +227,35 @@ class _Run:
 
 
 async def run_create(job: CreateJob) -> ExitCode:
-    """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130."""
+    """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130. A
+    stdout closed by its reader (``| head -1``) ends the run quietly, exit 0."""
     job.client_events()  # validate before connecting: nothing is sent for an invalid request
     # One choke point for what rtc prints: whatever a server echoes (an error event naming the
     # key), no secret of the endpoint reaches stdout or stderr.
     scrubbed = job.endpoint.scrubbed
-    job = dataclasses.replace(job, stdout=scrubbed(job.stdout), stderr=scrubbed(job.stderr))
-    say = _Say(job)
+    stdout = Guarded(scrubbed(job.stdout))
+    job = dataclasses.replace(job, stdout=cast(IO[str], stdout), stderr=scrubbed(job.stderr))
+    say = _Say(job, _Line(job.stdout))
+    try:
+        return await _create(job, say)
+    except StdoutClosed:
+        return ExitCode.OK
+    except BaseException:  # ConnectionLost, say: cli.main's line must not follow the answer
+        say.line.end()
+        raise
+    finally:
+        if stdout.closed_by_reader:
+            silence(stdout)
+
+
+async def _create(job: CreateJob, say: _Say) -> ExitCode:
     first: list[Received] = []
     async with open_session(
         job.endpoint,
         announce=lambda line: say(line, style="dim"),
         on_first=first.append,
         token_delay_ms=job.token_delay_ms,
+        open_timeout=min(15.0, job.timeout or 15.0),
         record=job.record,
     ) as session:
         run = _Run(job, session, say)
@@ -236,7 +277,7 @@ async def run_create(job: CreateJob) -> ExitCode:
             say("rtc: interrupted: cancelling the response")
             await run.cancel()
             # The run prints the cancelled response's panel itself if its done arrives in time.
-            with contextlib.suppress(TimeoutError, ConnectionLost):
+            with contextlib.suppress(TimeoutError, ConnectionLost, StdoutClosed):
                 async with asyncio.timeout(CANCEL_GRACE):
                     await asyncio.shield(task)
             return ExitCode.INTERRUPTED

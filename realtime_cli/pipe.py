@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from realtime_cli.client import Received, Session, open_session
+from realtime_cli.closed_pipe import silence
 from realtime_cli.config import Endpoint, redact_tools
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.events import JSON, Server, encode, ga_type, response_cancel
@@ -446,7 +447,5 @@ async def run_pipe(job: PipeJob) -> ExitCode:
         run = _Run(job, session, started)
         code = await run.run(first, reader)
     if run.broken_pipe:
-        # Python would report the broken pipe again when it flushes stdout at exit.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), job.stdout.fileno())
+        silence(job.stdout)  # Python would report the broken pipe again at exit
     return code

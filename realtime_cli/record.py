@@ -120,8 +120,18 @@ class Recorder:
         self.close()
 
     def close(self) -> None:
-        if self.file is not None and not self.file.closed:
+        """Close the file. Never raises: a write that failed has been reported already (and
+        closing would only fail again, flushing what it could not write), and any other
+        failure here is one warning line."""
+        if self.file is None or self.file.closed:
+            return
+        try:
             self.file.close()
+        except (OSError, ValueError) as exc:
+            if not self.failed:
+                self.failed = True
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                self.warn(f"rtc: recording stopped: cannot write {self.name}: {reason}")
 
     # -- attaching to a session ------------------------------------------------------------------
 
@@ -190,7 +200,7 @@ class Recorder:
         try:
             if self.file is None:  # the first line: only now is the file created or emptied
                 assert self.path is not None
-                self.file = self.path.open("w", encoding="utf-8", newline="\n")
+                self.file = _create(self.path)
             self.file.write(scrub(line) + "\n")
             self.file.flush()
         except (OSError, ValueError) as exc:  # ValueError: the file was closed under us
@@ -199,6 +209,17 @@ class Recorder:
             self.warn(f"rtc: recording stopped: cannot write {self.name}: {reason}")
             return
         self.lines += 1
+
+
+def _create(path: Path) -> IO[str]:
+    """``path`` opened for writing, emptied; created with mode 0600 (owner only), since a
+    recording holds the conversation. An existing file keeps its mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        return open(fd, "w", encoding="utf-8", newline="\n")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _unwritable(path: Path) -> str | None:

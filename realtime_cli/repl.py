@@ -87,12 +87,22 @@ class _History(FileHistory):
 
 
 def open_history(path: Path, secrets: Sequence[str] = ()) -> tuple[History, str | None]:
+    """The history file, readable by its owner alone (it holds what the user typed): created
+    0600 in a 0700 directory, and an older one made so."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
     except OSError as exc:
         return InMemoryHistory(), f"history not saved: cannot write {path}: {exc.strerror}"
     return _History(path, secrets), None
+
+
+def _continuation(width: int, line_number: int, wrap_count: int) -> str:
+    """``.... `` before each new line of a multi-line input; nothing before the rest of a long
+    line the screen wraps (it is still one line)."""
+    return "." * (width - 1) + " " if wrap_count == 0 else ""
 
 
 class _Completer(Completer):
@@ -136,7 +146,7 @@ class Repl:
         self.prompt: PromptSession[str] = PromptSession(
             message=self._message,
             bottom_toolbar=self._toolbar,
-            prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ",
+            prompt_continuation=_continuation,
             placeholder=self._placeholder,
             key_bindings=self._bindings(),
             completer=_Completer(shell),
@@ -293,6 +303,8 @@ class Repl:
         assert self._tasks is not None and self._receiver is not None
         self._receiver.cancel()
         await asyncio.wait([self._receiver])  # its end, without raising its cancellation
+        if self.shell.session is not None and self.shell.state == "connected":
+            self.shell.lose_active(self.shell.session)  # cut off by the reconnect
         await self.shell.disconnect()
         self.shell.say("reconnecting…")
         try:

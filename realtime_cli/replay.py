@@ -11,8 +11,6 @@ Notices (skipped lines, a recording cut short) and the closing summary go to std
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from realtime_cli.closed_pipe import silence
 from realtime_cli.errors import ExitCode, RtcError
 from realtime_cli.events import encode
 from realtime_cli.record import Entry, Header, Row, open_recording, read
@@ -154,6 +153,5 @@ def run_replay(job: ReplayJob) -> ExitCode:
     except BrokenPipeError:
         # The reader went away (`rtc replay f --json | head -1`): stop quietly, and keep Python
         # from reporting the broken pipe again when it flushes stdout at exit.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), job.stdout.fileno())
+        silence(job.stdout)
     return ExitCode.OK

@@ -7,11 +7,7 @@ they would move the cursor, change colours or hide text. Everything human-facing
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from typing import Any
-
-from realtime_cli.tracker import ResponseState
 
 # C0 and C1 controls but the newline, and the bidi overrides ("trojan source").
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -22,26 +18,3 @@ def clean(text: str) -> str:
     bidi overrides) shown as ``�``: server text must not drive the terminal."""
     text = text.replace("\t", "    ").replace("\r\n", "\n").replace("\r", "")
     return _CONTROL.sub("�", text)
-
-
-def visible(value: Any) -> Any:
-    """``value`` (a string, or JSON holding strings) safe to print: ``clean`` where needed."""
-    if isinstance(value, str):
-        return clean(value) if _CONTROL.search(value) else value
-    if isinstance(value, dict):
-        return {k: visible(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [visible(v) for v in value]
-    return value
-
-
-def visible_response(response: ResponseState) -> ResponseState:
-    """A copy whose texts are safe to print (a server could send escape sequences)."""
-    return dataclasses.replace(
-        response,
-        text=visible(response.text),
-        transcript=visible(response.transcript),
-        function_calls=visible(response.function_calls),
-        metadata=visible(response.metadata),
-        status_details=visible(response.status_details),
-    )

@@ -21,18 +21,19 @@ from urllib.parse import urlsplit
 from realtime_cli import events
 from realtime_cli.actions import HANDLERS
 from realtime_cli.client import Received, Session, open_session
-from realtime_cli.commands import Chat, Command, RawEvent, classify
+from realtime_cli.commands import Chat, Command, RawEvents, classify
 from realtime_cli.config import Endpoint
 from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.events import DELTA_TYPES, JSON, Server
 from realtime_cli.guards import obj, seq, text
+from realtime_cli.options import checked
 from realtime_cli.record import Recorder
 from realtime_cli.render import (
     EventRows,
     RichConsole,
     error_line,
-    json_block,
     note,
+    print_json,
     print_row,
     response_panel,
 )
@@ -141,6 +142,7 @@ class Shell:
             await stack.aclose()
             raise
         self._stack, self.session, self.state = stack, session, "connected"
+        self.last_error = None  # the toolbar's last error was the old session's
         self.cancelling.clear()
         self.pending_default.clear()
         session.on_sent.append(self.on_sent)
@@ -185,7 +187,12 @@ class Shell:
                 if count % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
         except ConnectionLost as exc:
-            if self.session is session and self.state == "connected":
+            if self.session is not session:
+                return
+            # Every frame that came before the close has been shown: what is still active
+            # now will never get its response.done.
+            self.lose_active(session)
+            if self.state == "connected":  # not yet said by a send that failed (``execute``)
                 self.state = "disconnected"
                 self.changed = True
                 self.say(
@@ -193,6 +200,18 @@ class Shell:
                     " · type reconnect for a new session",
                     "bold red",
                 )
+
+    def lose_active(self, session: Session) -> None:
+        """The connection is gone: its active responses end as ``lost``, each with a panel of
+        the text it got so far (and ``responses`` says so)."""
+        lost = session.tracker.lost(session.now())
+        self.pending_default.clear()
+        if lost:
+            self.generation += 1
+            self.changed = True
+        for response in lost:
+            self.cancelling.discard(response.id)
+            self.print_panel(response)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run a short job (a scheduled cancel) tied to this connection; cancelled on close."""
@@ -220,15 +239,18 @@ class Shell:
             self.rows.server(received.event, received.t)  # render cleans every server string
         if update.finished and update.response is not None:
             self.cancelling.discard(update.response.id)
-            if self.view != "quiet":
-                self.rows.flush()
-                width = min(self.out.width, PANEL_WIDTH)
-                self.out.print(response_panel(update.response), width=width)
+            self.print_panel(update.response)
         elif update.type == Server.conversation_item_retrieved:
             self.rows.flush()
-            self.out.print(json_block(received.event.get("item")))
+            print_json(self.out, received.event.get("item"))
         elif self.view == "responses":
             self._acknowledge(received.event, update.type)
+
+    def print_panel(self, response: ResponseState) -> None:
+        """The panel of a response that ended (not in the quiet view)."""
+        if self.view != "quiet":
+            self.rows.flush()
+            self.out.print(response_panel(response), width=min(self.out.width, PANEL_WIDTH))
 
     def _acknowledge(self, event: JSON, type_: str) -> None:
         """In the responses view, a line for the answers to the console's own commands."""
@@ -272,8 +294,8 @@ class Shell:
             parsed = classify(line)
             if isinstance(parsed, Chat):
                 await self.chat(parsed.text, line)
-            elif isinstance(parsed, RawEvent):
-                await self.send(parsed.event, line)
+            elif isinstance(parsed, RawEvents):
+                await self.send_all(parsed.events, line)
             elif isinstance(parsed, Command):
                 if parsed.name == "quit":
                     return Action.QUIT
@@ -310,8 +332,22 @@ class Shell:
             self.cancelling.add(str(sent["response_id"]))
         return sent
 
+    async def send_all(self, to_send: list[JSON], line: str) -> None:
+        """Raw events typed or pasted together: all valid before any is sent, then in order."""
+        self.connected()
+        for number, event in enumerate(to_send, 1):
+            try:
+                checked(event)
+            except UsageError as exc:
+                which = f"event {number}: " if len(to_send) > 1 else ""
+                raise UsageError(which + exc.message) from None
+        for event in to_send:
+            await self.send(event, line)
+
     def guard(self, how: str) -> None:
-        """One response at a time may write to the conversation (protocol.md §2.9)."""
+        """One response at a time may write to the conversation (protocol.md §2.9). Not
+        connected comes first: a response cut off by a lost connection answers nothing."""
+        self.connected()
         busy = self.busy_default()
         if busy:
             raise UsageError(

@@ -22,6 +22,7 @@ from realtime_cli.events import JSON, Client, Server, ga_type
 from realtime_cli.guards import base64_size, count, obj, opt_text, seq, text
 
 SENT_KEPT = 10_000  # client events remembered for error correlation (the newest)
+LOST = "lost"  # rtc's own status of a response cut off by the connection's end (never sent)
 _SMALL = 256  # longer strings of a sent event (instructions, say) are not kept
 _TEXT_DELTAS = {
     Server.response_output_text_delta: "text",
@@ -178,6 +179,17 @@ class Tracker:
     def expires_at(self) -> int | None:
         value = (self.session or {}).get("expires_at")
         return value if isinstance(value, int) else None
+
+    def lost(self, t: float) -> list[ResponseState]:
+        """The connection closed at ``t``: every active response ends there, with the local
+        status ``lost`` (no server sends it; its ``response.done`` will never come). Returns
+        the responses it closed. Creates still waiting for ``response.created`` are dropped."""
+        closed = self.active
+        for response in closed:
+            response.status = LOST
+            response.t_done = t
+        self._pending.clear()
+        return closed
 
     # -- server side --------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from websockets.uri import parse_uri
 
 from realtime_cli import __version__
 from realtime_cli.config import redact_url
+from realtime_cli.endpoints import shown_url
 from realtime_cli.errors import ConnectError, ConnectionLost, UsageError
 from realtime_cli.events import JSON, encode
 
@@ -44,8 +45,11 @@ USER_AGENT = f"rtc/{__version__}"
 
 
 def _where(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.netloc.rpartition("@")[2] or url
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:  # too broken to parse: connect() says so
+        return "the endpoint"
+    return netloc.rpartition("@")[2] or "the endpoint"
 
 
 def _status_message(exc: InvalidStatus) -> str:
@@ -131,6 +135,10 @@ class Transport:
             raise ConnectError(f"{where}: {exc.strerror or exc}") from None
         except WebSocketException as exc:
             raise ConnectError(f"{where}: {exc}") from None
+        except ValueError as exc:
+            # A last resort: endpoints.select checks URLs, headers and subprotocols first, but a
+            # value websockets or urllib still refuses ("Port out of range") is one line too.
+            raise UsageError(f"cannot connect to {shown_url(url)!r}: {exc}") from None
         return cls(connection, url)
 
     async def send(self, event: JSON) -> str:

@@ -78,7 +78,9 @@ def test_cannot_connect_is_exit_3() -> None:
         3,
         "rtc: error: 127.0.0.1:9: connection refused\n",
     )
-    assert result.stdout == ""
+    # The report still comes, its handshake row saying why (the JSON form: tests/test_edges.py).
+    assert table_rows(result.stdout) == [("handshake", "fail")]
+    assert "127.0.0.1:9: connection refused" in result.stdout
 
 
 # -- a "Realtime-compatible" server that supports little -------------------------------------------

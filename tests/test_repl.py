@@ -20,8 +20,10 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from realtime_cli.config import select_endpoint
+from realtime_cli.render import responses_table
 from realtime_cli.repl import Repl
 from realtime_cli.shell import Shell
+from realtime_cli.tracker import ResponseState
 
 CTRL_C = "\x03"
 CTRL_D = "\x04"
@@ -207,7 +209,7 @@ async def test_raw_json_single_and_multi_line_and_pasted(console: Console_) -> N
 
 async def test_bad_input_gets_one_line_and_the_session_goes_on(console: Console_) -> None:
     for line, expected in [
-        ("{nope", "error: not JSON: Expecting property name enclosed in double quotes at column 2"),
+        ("{nope", "error: not JSON: expecting property name enclosed in double quotes at column 2"),
         ('{"type": "bogus"}', 'error: invalid bogus: type: unknown client event type "bogus"'),
         (
             "create --max-output-tokens 0",
@@ -370,3 +372,64 @@ async def test_redraws_are_coalesced_during_a_burst(console: Console_) -> None:
     assert redraws <= elapsed / 0.08 + 3  # at most one per tick, never one per delta
     out = console.new_output()
     assert out.count("╭") == 1 and "w1499" in out  # the whole answer, once, in one panel
+
+
+def _responses_at(width: int) -> str:
+    def response(letter: str, status: str, **kw: object) -> ResponseState:
+        return ResponseState(id="resp_" + letter * 21, status=status, **kw)  # type: ignore[arg-type]
+
+    responses = [
+        response(
+            "A",
+            "completed",
+            usage={"input_tokens": 1234, "output_tokens": 4096},
+            t_request=0.0,
+            t_created=0.1,
+            t_first_delta=0.3,
+            t_done=12.3,
+            metadata={"run": "7", "job": "nightly"},
+            raw={"conversation_id": "conv_x"},
+        ),
+        response(
+            "B",
+            "incomplete",
+            status_details={"reason": "max_output_tokens"},
+            t_first_delta=0.2,
+            t_done=0.5,
+            raw={"conversation_id": None},
+        ),
+        response("C", "lost", deltas=12, t_done=3.0, raw={"conversation_id": "conv_x"}),
+    ]
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None).print(responses_table(responses))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+
+
+def test_the_responses_table_is_readable_at_80_100_and_200_columns() -> None:
+    # 80: id, status, reason, tokens, total; (oob) goes under its id.
+    assert _responses_at(80) == (
+        "response                    status      reason                tokens    total\n"
+        "─────────────────────────────────────────────────────────────────────────────\n"
+        "resp_AAAAAAAAAAAAAAAAAAAAA  completed                      1234/4096  12.30 s\n"
+        "resp_BBBBBBBBBBBBBBBBBBBBB  incomplete  max_output_tokens        -/-   500 ms\n"
+        "(oob)\n"
+        "resp_CCCCCCCCCCCCCCCCCCCCC  lost                                 -/-   3.00 s"
+    )
+    # 100: the first delta and the metadata too (which wraps in its column).
+    assert _responses_at(100) == (
+        "response                    status      reason                tokens   first    total"
+        "  metadata\n" + "─" * 100 + "\n"
+        "resp_AAAAAAAAAAAAAAAAAAAAA  completed                      1234/4096  300 ms  12.30 s"
+        "  run=7\n" + " " * 87 + "job=nightly\n"
+        "resp_BBBBBBBBBBBBBBBBBBBBB  incomplete  max_output_tokens        -/-  200 ms   500 ms\n"
+        "(oob)\n"
+        "resp_CCCCCCCCCCCCCCCCCCCCC  lost                                 -/-       -   3.00 s"
+    )
+    # 200: everything on one line each, with the full headers.
+    wide = _responses_at(200).splitlines()
+    assert wide[0].split() == [
+        *("response", "status", "reason", "tokens", "in/out", "first", "delta", "total"),
+        "metadata",
+    ]
+    assert wide[3].startswith("resp_BBBBBBBBBBBBBBBBBBBBB (oob)  incomplete  max_output_tokens")
+    assert len(wide) == 5 and wide[2].endswith("run=7 job=nightly")

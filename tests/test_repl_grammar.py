@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 
-from realtime_cli.actions import create_options
+from realtime_cli.actions import CREATE_METAVARS, CREATE_SHORT, create_options
 from realtime_cli.commands import (
+    NOT_IN_CONSOLE,
     Chat,
     Command,
     CompletionContext,
-    RawEvent,
+    RawEvents,
     classify,
     completions,
     help_sections,
@@ -45,7 +47,7 @@ def test_a_line_is_a_command_a_raw_event_or_a_message() -> None:
     )
     assert classify("/cancel --all") == Command("cancel", ["--all"])
     assert classify("exit") == Command("quit", [])
-    assert classify('{"type": "response.create"}') == RawEvent({"type": "response.create"})
+    assert classify('{"type": "response.create"}') == RawEvents([{"type": "response.create"}])
     assert classify("what is a cancel?") == Chat("what is a cancel?")
     assert classify("  hello  ") == Chat("hello")
 
@@ -55,10 +57,25 @@ def test_a_line_is_a_command_a_raw_event_or_a_message() -> None:
     [
         ('create "open', "create: No closing quotation (quote with ' or \")"),
         ("/creat", "unknown command '/creat' (did you mean 'create'?)"),
-        ("{nope", "not JSON: Expecting property name enclosed in double quotes at column 2"),
-        ("[1]", None),  # not a JSON object: a chat message
+        ("{nope", "not JSON: expecting property name enclosed in double quotes at column 2"),
+        ("[1]", "event 1: a raw event must be a JSON object"),
+        ("[]", "nothing to send: the array is empty"),
+        (
+            "[draft] a message",
+            "event 1: not JSON: expecting value at column 2; a line starting with [ is JSON: for a"
+            " message, write create '...'",
+        ),
+        (
+            '[{"type": "a"}, {"b": 1}]',
+            'event 2: a raw event needs a "type", e.g. {"type": "response.create"}',
+        ),
+        ('{"type": "a"}\n{"type": }', "event 2: not JSON: expecting value at line 2 column 10"),
+        (
+            '[{"type": "a"},\n {"type" "b"}]',
+            "event 2: not JSON: expecting ':' delimiter at line 2 column 10",
+        ),
         ('{"a": 1}', 'a raw event needs a "type", e.g. {"type": "response.create"}'),
-        ('{"type": "x",\n "a": }', "not JSON: Expecting value at line 2 column 7"),
+        ('{"type": "x",\n "a": }', "not JSON: expecting value at line 2 column 7"),
     ],
 )
 def test_bad_lines_say_what_in_one_line(line: str, message: str | None) -> None:
@@ -70,7 +87,26 @@ def test_bad_lines_say_what_in_one_line(line: str, message: str | None) -> None:
     assert caught.value.message == message
 
 
-def test_enter_continues_only_an_unfinished_json_object() -> None:
+def test_json_lines_arrays_and_pastes_are_events_in_order() -> None:
+    one, two = {"type": "response.create"}, {"type": "response.cancel"}
+    assert classify('[{"type": "response.create"}, {"type": "response.cancel"}]') == RawEvents(
+        [one, two]
+    )
+    pasted = '{"type": "response.create"}\n{"type": "response.cancel"}\n'
+    assert classify(pasted) == RawEvents([one, two])
+    assert classify('{"type": "response.create"}{"type": "response.cancel"}') == RawEvents(
+        [one, two]
+    )
+    assert classify('{\n  "type": "response.create"\n}\n[{"type": "response.cancel"}]') == (
+        RawEvents([one, two])
+    )
+
+
+def test_enter_continues_only_unfinished_json() -> None:
+    assert json_unfinished('[{"type": "response.create"},')
+    assert json_unfinished('{"type": "response.create"}\n{"type": ')
+    assert not json_unfinished('[{"type": "response.create"}]')
+    assert not json_unfinished('{"type": "a"}\n{"type": "b"}')
     assert json_unfinished('{"type": "response.create",')
     assert json_unfinished('{\n  "type": "response.create",\n  "response": {\n')
     assert json_unfinished('{"type": "response.cre')
@@ -109,12 +145,53 @@ def test_help_lists_every_command_and_creates_options_from_the_create_command() 
     assert "TEXT" in usages and "{JSON}" in usages
     assert [key for key, _ in overview["keys"]][:3] == ["Enter", "Alt-Enter", "Ctrl-C"]
     create = dict(help_sections("create", create_options()))
-    names = [term.split()[0] for term, _ in create["options"]]
+    terms = [term for term, _ in create["options"]]
+    names = [next(w for w in term.replace(",", "").split() if w.startswith("--")) for term in terms]
     assert names[:3] == ["--instructions", "--modality", "--conversation"]
     assert "--force" in names and "--cancel-after" in names
     assert "--api-key" not in names and "--url" not in names and "--json" not in names
     with pytest.raises(UsageError, match="write create 'me a poem'"):
         help_sections("me a poem")
+
+
+def test_create_help_shows_short_flags_and_what_values_look_like() -> None:
+    create = dict(help_sections("create", create_options()))
+    terms = [term for term, _ in create["options"]]
+    for term in (
+        "-i, --instructions TEXT",
+        "-m, --metadata KEY=VALUE",
+        "-s, --set PATH=VALUE",
+        "    --max-output-tokens N|inf",
+        "    --tools FILE",
+        "    --cancel-after SECONDS",
+        "    --force",
+    ):
+        assert term in terms
+    assert not any("METADATA" in t or "SET" in t or "EVENT_ID" in t for t in terms)
+    # Only create has short flags: the others' options are not indented for them.
+    assert dict(help_sections("cancel"))["options"] == [
+        ("--all", "cancel every active response, each by id")
+    ]
+
+
+def test_the_short_flags_shown_are_exactly_those_rtc_create_takes() -> None:
+    from realtime_cli.cli import parse_create
+
+    for long, short in CREATE_SHORT.items():
+        assert parse_create([short, "k=v"]) == parse_create([long, "k=v"])
+    default = parse_create([])
+    for letter in string.ascii_letters:
+        flag = f"-{letter}"
+        if flag in CREATE_SHORT.values():
+            continue
+        try:
+            params = parse_create([flag, "x"])
+        except UsageError:
+            continue
+        # A new short flag of an option the console takes: add it to actions.CREATE_SHORT.
+        assert {k for k in params if params[k] != default[k]} <= set(NOT_IN_CONSOLE), flag
+    names = {opt.name for opt in create_options()}
+    assert set(CREATE_METAVARS) <= names and set(CREATE_SHORT) <= names
 
 
 # -- completion -------------------------------------------------------------------------------
@@ -132,6 +209,7 @@ def test_completion_offers_commands_options_values_ids_and_event_types() -> None
     assert completions("/ca", ctx) == (["/cancel"], 3)
     assert completions("create --mod", ctx) == (["--modality"], 5)
     assert completions("create --modality ", ctx) == (["text", "audio"], 0)
+    assert completions("create -i x --modality t", ctx) == (["text"], 1)
     assert completions("create -i x --conversation n", ctx) == (["none"], 1)
     assert completions("create --voice m", ctx) == (["marin"], 1)
     assert completions("create --tool-choice ", ctx)[0] == ["auto", "none", "required"]

@@ -156,3 +156,20 @@ def test_toolbar_and_leaving_with_ctrl_c_twice(
     term.child.expect(pexpect.EOF, timeout=10)
     term.child.close()
     assert term.child.exitstatus == 130
+
+
+def test_only_a_real_new_line_gets_the_continuation_prompt(
+    server_url: str, terminal: Callable[..., Terminal]
+) -> None:
+    term = terminal("repl", "--url", server_url, "--view", "responses")
+    term.wait_for(lambda s: "type help" in s and "rtc> " in s)
+    long = " ".join(f"word{i}" for i in range(30))  # wider than the terminal: the screen wraps it
+    term.send(long)
+    screen = term.wait_for("word29")
+    rows = screen.splitlines()
+    first = next(i for i, row in enumerate(rows) if row.startswith("rtc> word0"))
+    assert "word29" in rows[first + 1] and "...." not in screen  # the wrapped rest, bare
+    term.send("\x1b\r" + "second")  # Alt-Enter: a new line of the same input
+    screen = term.wait_for(".... second")
+    term.send("\x03\x04")  # clear the line, leave
+    term.child.expect(pexpect.EOF, timeout=10)

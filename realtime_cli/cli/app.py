@@ -43,7 +43,12 @@ def main() -> NoReturn:
     try:
         app()  # standalone: usage errors exit 2 with typer's message
     except RtcError as exc:
-        sys.stderr.write(f"rtc: error: {exc.message}\n")
+        # The message may quote a server (a close reason, a handshake error's body): its
+        # escape sequences are shown, not obeyed, and it stays one line.
+        from realtime_cli.safe_text import clean
+
+        message = " ".join(clean(exc.message).splitlines())
+        sys.stderr.write(f"rtc: error: {message}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(ExitCode.INTERRUPTED)

@@ -249,14 +249,21 @@ def doctor(
     )
     for check in report.checks:  # whatever a server echoes, no secret of ours is shown
         check.detail = endpoint.scrub(check.detail)
+    report.notes = [endpoint.scrub(line) for line in report.notes]
     if json_output:
         sys.stdout.write(endpoint.scrub(json.dumps(report.as_json(), indent=2)) + "\n")
+        sys.stdout.flush()
     else:
         out = make_console()
         out.print(note(f"rtc doctor · {report.endpoint} · {report.model}", "bold"), soft_wrap=True)
         rows = [(c.name, c.status, c.detail) for c in report.checks]
         out.print(doctor_table(rows), soft_wrap=False)
+        for line in report.notes:
+            out.print(note(line), soft_wrap=True)
         failed = [c for c in report.checks if c.status not in ("pass", "not exercised")]
         verdict = f"{len(failed)} of {len(report.checks)} checks did not pass" if failed else ""
+        verdict = "could not connect" if report.error is not None else verdict
         out.print(note(verdict or "every check passed", "bold red" if failed else "green"))
+    if report.error is not None:  # could not connect: the report, then the error line, exit 3
+        raise report.error
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.FAILED)

@@ -24,6 +24,7 @@ from realtime_cli.render.panels import (
     error_line,
     error_text,
     json_block,
+    print_json,
     response_panel,
 )
 from realtime_cli.render.rows import EventRows, log_row, summary
@@ -52,6 +53,7 @@ __all__ = [
     "log_row",
     "make_console",
     "note",
+    "print_json",
     "print_row",
     "print_settings",
     "profiles_table",

@@ -11,12 +11,13 @@ import json
 import re
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.highlighter import JSONHighlighter
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from realtime_cli.config import redact_tools
 from realtime_cli.describe import metadata_line, timings, usage_line
 from realtime_cli.guards import TOO_DEEP, base64_size, text
 from realtime_cli.render.safe import one_line, plain
@@ -28,6 +29,7 @@ STATUS_STYLE = {
     "cancelled": "yellow",
     "incomplete": "yellow",
     "failed": "red",
+    "lost": "red",  # rtc's own: the connection ended before the response did
 }
 _TITLE_WIDTH = 80
 # A long base64 string (audio) as a JSON string token; an escaped quote (\") does not start one.
@@ -96,10 +98,11 @@ def error_line(error: ErrorInfo, command: str | None = None) -> Text:
     return line
 
 
-def json_block(value: Any) -> RenderableType:
-    """Pretty JSON, highlighted (long base64 payloads shown as their size)."""
+def json_block(value: Any) -> Text:
+    """Pretty JSON, highlighted (long base64 payloads shown as their size, a tool's
+    ``authorization`` and ``headers`` values redacted: ``config.redact_tools``)."""
     try:
-        dumped = json.dumps(value, indent=2, ensure_ascii=False)
+        dumped = json.dumps(redact_tools(value), indent=2, ensure_ascii=False)
     except (RecursionError, ValueError, TypeError):
         dumped = TOO_DEEP
     dumped = _BASE64_STRING.sub(lambda m: f'"<base64, {base64_size(m[1]):,} bytes>"', dumped)
@@ -107,3 +110,9 @@ def json_block(value: Any) -> RenderableType:
     block.no_wrap = True
     block.overflow = None
     return block
+
+
+def print_json(console: Console, value: Any) -> None:
+    """``json_block`` into the scrollback, its long lines left for the terminal to soft-wrap:
+    no newline is ever inserted in a string, so what is copied from the screen is valid JSON."""
+    console.print(json_block(value), soft_wrap=True)

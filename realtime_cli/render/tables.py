@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -23,25 +24,81 @@ DOCTOR_STYLE = {
     "not exercised": "dim",
 }
 _NUMBERS = ("tokens in/out", "first delta", "total")
+# The responses table at any width: columns are dropped from the end of this list until the
+# rest fits (the id and status always stay; an id folds only when nothing else is left to give).
+_PRIORITY = ("response", "status", "reason", "tokens in/out", "total", "metadata", "first delta")
+_SHORT_HEADERS = {"tokens in/out": "tokens", "first delta": "first"}
+_METADATA_MIN = 12  # metadata wraps in its column; shown when at least this much room is left
+_OOB = " (oob)"
 
 
 def _table() -> Table:
     return Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
 
 
-def responses_table(responses: list[ResponseState]) -> Table:
-    """Every response of the session: status, reason, tokens, timings, metadata."""
-    table = _table()
-    for name in RESPONSE_COLUMNS:
-        justify = "right" if name in _NUMBERS else "left"
-        table.add_column(name, justify=justify, no_wrap=name != "metadata")  # type: ignore[arg-type]
-    for response in responses:
-        cells = [Text(one_line(cell)) for cell in response_row(response)]
-        if response.out_of_band:
-            cells[0].append(" (oob)")
-        cells[1].stylize(STATUS_STYLE.get(response.status, ""))
-        table.add_row(*cells)
-    return table
+class _ResponsesTable:
+    """The responses table laid out for the width it is printed at (see ``_PRIORITY``)."""
+
+    def __init__(self, responses: list[ResponseState]) -> None:
+        self.responses = responses
+        self.rows = [
+            dict(zip(RESPONSE_COLUMNS, (one_line(c) for c in response_row(r)), strict=True))
+            for r in responses
+        ]
+
+    def _natural(self, name: str, header: str, oob: bool = True) -> int:
+        cells = [row[name] for row in self.rows]
+        if name == "response" and oob:
+            pairs = zip(cells, self.responses, strict=True)
+            cells = [c + _OOB if r.out_of_band else c for c, r in pairs]
+        return max([cell_len(header), *(cell_len(c) for c in cells)])
+
+    def layout(self, width: int) -> tuple[dict[str, int], bool]:
+        """The columns shown and the width of each, and whether with short headers."""
+        for count in range(len(_PRIORITY), 2, -1):
+            names = _PRIORITY[:count]
+            for short in (False, True):
+                for oob in (True, False):  # " (oob)" may go under its id
+                    widths = {
+                        name: self._natural(
+                            name, _SHORT_HEADERS.get(name, name) if short else name, oob
+                        )
+                        for name in names
+                    }
+                    metadata = widths.pop("metadata", None)  # it wraps: some room will do
+                    spare = width - sum(widths.values()) - 2 * (len(widths) - 1)
+                    if metadata is None and spare >= 0:
+                        return widths, short
+                    if metadata is not None and spare - 2 >= min(metadata, _METADATA_MIN):
+                        return {**widths, "metadata": min(metadata, spare - 2)}, short
+        names = _PRIORITY[:2]
+        return {n: self._natural(n, n, False) for n in names}, True
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths, short = self.layout(options.max_width)
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
+        shown = [n for n in RESPONSE_COLUMNS if n in widths]
+        for name in shown:
+            table.add_column(
+                _SHORT_HEADERS.get(name, name) if short else name,
+                justify="right" if name in _NUMBERS else "left",
+                no_wrap=name in _NUMBERS,
+                overflow="fold",
+                max_width=widths[name],
+            )
+        for response, row in zip(self.responses, self.rows, strict=True):
+            cells = [Text(row[name]) for name in shown]
+            if response.out_of_band:
+                cells[0].append(_OOB)
+            cells[1].stylize(STATUS_STYLE.get(response.status, ""))
+            table.add_row(*cells)
+        yield table
+
+
+def responses_table(responses: list[ResponseState]) -> RenderableType:
+    """Every response of the session: id, status, reason, tokens, timings, metadata; as many
+    columns as the width holds (at 80: id, status, reason, tokens, total; metadata if room)."""
+    return _ResponsesTable(responses)
 
 
 def _item_content(item: JSON) -> str:
