@@ -16,10 +16,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from realtime_cli import events
+from realtime_cli.command_specs import COMMANDS, Opt
 from realtime_cli.commands import (
-    COMMANDS,
     NOT_IN_CONSOLE,
-    Opt,
     help_sections,
     last_count,
     one_id,

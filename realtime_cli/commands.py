@@ -1,5 +1,6 @@
 """The console's grammar: what a typed line means, the small options parser of the console-only
 commands, the help text, and completion candidates. Pure functions; no I/O, no prompt-toolkit.
+The commands themselves (usages, options, examples) are data in ``command_specs``.
 
 A line is one of: nothing; raw client events (it starts with ``{`` or ``[``: one object, a JSON
 array of them, or several objects one after another, as pipe mode reads them); a command (its
@@ -21,6 +22,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from realtime_cli.command_specs import (
+    ALIASES,
+    COMMANDS,
+    HELP_FLAGS,
+    KEYS,
+    LINE_RULES,
+    SESSION_OPTIONS,
+    VIEWS,
+    Opt,
+)
 from realtime_cli.config import CONNECTION_OPTIONS
 from realtime_cli.errors import UsageError
 from realtime_cli.events import (
@@ -35,8 +46,6 @@ from realtime_cli.events import (
 )
 from realtime_cli.pipecore import Bad, JsonStream
 
-VIEWS = ("events", "responses", "quiet")
-TURN_DETECTION = ("none", "server_vad", "semantic_vad")
 # Options of `rtc create` that belong to the start of a one-shot run, not to the console.
 NOT_IN_CONSOLE = {
     **CONNECTION_OPTIONS,
@@ -46,115 +55,7 @@ NOT_IN_CONSOLE = {
     "record": "--record",
     "record_audio": "--record-audio",
 }
-
-
-@dataclass(frozen=True)
-class Opt:
-    """One option of a console-only command. ``metavar`` None means a flag."""
-
-    name: str
-    metavar: str | None = None
-    help: str = ""
-    choices: tuple[str, ...] = ()
-    repeat: bool = False
-    short: str | None = None  # e.g. -i (only create's options have one)
-
-
-@dataclass(frozen=True)
-class Spec:
-    usage: str
-    summary: str
-    options: tuple[Opt, ...] = ()
-    positionals: int = 0
-    examples: tuple[str, ...] = ()
-    takes_options: bool = False  # options not listed here (create's come from `rtc create`)
-
-    @property
-    def takes_arguments(self) -> bool:
-        return bool(self.options or self.positionals or self.takes_options)
-
-
-SESSION_OPTIONS = (
-    Opt("--instructions", "TEXT", "instructions for every response"),
-    Opt("--modality", "text|audio", "output modality", MODALITIES),
-    Opt("--voice", "VOICE", "output voice", VOICES),
-    Opt("--turn-detection", "MODE", "none, server_vad or semantic_vad", TURN_DETECTION),
-    Opt("--set", "PATH=VALUE", "PATH=VALUE (string) or PATH:=JSON into the session", repeat=True),
-)
-
-COMMANDS: dict[str, Spec] = {
-    "create": Spec(
-        "create [PROMPT] [options]",
-        "send response.create with the options of `rtc create` (+ --force); returns at once",
-        positionals=1,
-        takes_options=True,
-        examples=(
-            "create --instructions 'Say hello'",
-            "create 'What is 2+2?' --modality text -m run=1",
-            "create --conversation none -i 'Summarise' --cancel-after 2",
-        ),
-    ),
-    "cancel": Spec(
-        "cancel [RESPONSE_ID] [--all]",
-        "send response.cancel (default: the active default-conversation response)",
-        (Opt("--all", help="cancel every active response, each by id"),),
-        1,
-    ),
-    "session": Spec(
-        "session [options]",
-        "send session.update; with no options show the session",
-        SESSION_OPTIONS,
-        examples=(
-            "session --modality text --turn-detection none",
-            "session --set audio.output.speed:=1.2",
-        ),
-    ),
-    "items": Spec("items", "list the conversation items"),
-    "delete": Spec("delete ITEM_ID", "send conversation.item.delete", positionals=1),
-    "retrieve": Spec("retrieve ITEM_ID", "send conversation.item.retrieve", positionals=1),
-    "responses": Spec("responses", "a table of every response in this session"),
-    "events": Spec(
-        "events [--type GLOB] [--last N]",
-        "list the event log (sent → and received ←)",
-        (
-            Opt("--type", "GLOB", "only types matching GLOB, e.g. 'response.*'"),
-            Opt("--last", "N", "how many (default 30)"),
-        ),
-    ),
-    "show": Spec("show ID", "the full JSON of an event (event_id), item or response", (), 1),
-    "view": Spec("view events|responses|quiet", "what to print as events arrive", (), 1),
-    "reconnect": Spec("reconnect", "close this connection and open a new session"),
-    "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
-    "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
-}
-ALIASES = {"exit": "quit"}
-HELP_FLAGS = ("--help", "-h")  # after any command: that command's help
 _JSON_STARTS = ("{", "[")  # a line starting with one of these is JSON
-
-# How a typed line is read (the overview of `help` shows these; ``classify`` does them).
-_NO_ARGUMENTS = [
-    *(name for name, spec in COMMANDS.items() if not spec.takes_arguments),
-    *(alias for alias, name in ALIASES.items() if not COMMANDS[name].takes_arguments),
-]
-LINE_RULES = (
-    ("{...  [...", "raw client events: an object, an array of them, or several in a row"),
-    ("NAME ...", "a command: the first word is a command name, or /NAME"),
-    (
-        "NAME WORDS",
-        f"a message when NAME takes no arguments ({', '.join(_NO_ARGUMENTS)}): "
-        '"quit smoking tips" is sent, not obeyed',
-    ),
-    ("anything else", "a message; create 'TEXT' sends any text as one"),
-)
-
-KEYS = (
-    ("Enter", "send the line; inside an unfinished {JSON} it starts a new line"),
-    ("Alt-Enter", "new line without sending"),
-    ("Ctrl-C", "cancel active responses; clear the line; twice on an empty line: leave (130)"),
-    ("Ctrl-D", "on an empty line: leave"),
-    ("Tab", "complete commands, options, values, ids and event types"),
-    ("Ctrl-R", "search the history"),
-)
 
 
 # -- what a line is ----------------------------------------------------------------------------

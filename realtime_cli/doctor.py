@@ -16,18 +16,30 @@ Cancelling an active response: the probe asks for a longer answer, waits for its
 hundreds of milliseconds to answer; the built-in local server, started by doctor with 20 ms per
 token, needs about half a second for it. If the response still completes first, the row says
 "not exercised" instead of failing.
+
+The statuses, the report and the ``Probe`` the checks send with are in ``doctor_probe``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
-from realtime_cli.client import Received, Session, open_session
+from realtime_cli.client import Received, open_session
 from realtime_cli.config import Endpoint
 from realtime_cli.describe import ms as _show_ms
+from realtime_cli.doctor_probe import (
+    FAIL,
+    NOT_EXERCISED,
+    NOT_RUN,
+    PASS,
+    UNSUPPORTED,
+    Check,
+    Probe,
+    Report,
+    error_text,
+    whole_ms,
+)
 from realtime_cli.errors import ConnectError, ConnectionLost
 from realtime_cli.events import (
     BETA_TO_GA,
@@ -41,9 +53,6 @@ from realtime_cli.events import (
 from realtime_cli.guards import obj, text
 from realtime_cli.tracker import ErrorInfo, ResponseState
 
-PASS, FAIL, UNSUPPORTED, NOT_EXERCISED = "pass", "fail", "not supported", "not exercised"
-NOT_RUN = "not run"
-OK_STATUSES = (PASS, NOT_EXERCISED)
 LOCAL_TOKEN_DELAY_MS = 20
 INSTRUCTIONS = "You are being probed by rtc doctor. Answer in as few words as possible."
 SHORT_PROMPT = "Reply with the single word OK."
@@ -57,107 +66,7 @@ GA_TYPES = frozenset(Server)
 ERROR_WAIT = 5.0  # how long to wait for an error the protocol promises
 
 
-@dataclass
-class Check:
-    name: str
-    status: str
-    detail: str
-    data: JSON = field(default_factory=dict)
-
-
-@dataclass
-class Report:
-    endpoint: str
-    model: str
-    checks: list[Check] = field(default_factory=list)
-    seen: list[str] = field(default_factory=list)  # server event types, in order of first sight
-    notes: list[str] = field(default_factory=list)  # why checks were not run
-    error: ConnectError | None = None  # could not connect: the handshake row says why
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and all(c.status in OK_STATUSES for c in self.checks)
-
-    def as_json(self) -> JSON:
-        return {
-            "endpoint": self.endpoint,
-            "model": self.model,
-            "ok": self.ok,
-            "checks": [
-                {"name": c.name, "status": c.status, "detail": c.detail, "data": c.data}
-                for c in self.checks
-            ],
-            "event_types": self.seen,
-            "notes": self.notes,
-        }
-
-
-def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * 1000)
-
-
-def _error_text(error: ErrorInfo) -> str:
-    param = f" ({error.param})" if error.param else ""
-    return f"error {error.code or error.type or '?'}{param}: {error.message}"
-
-
-class _Probe:
-    """Sends probe events and waits for their answers, remembering every event type seen."""
-
-    def __init__(self, session: Session, timeout: float, report: Report) -> None:
-        self.session = session
-        self.timeout = timeout
-        self.report = report
-
-    def saw(self, received: Received) -> None:
-        type_ = str(received.event.get("type"))
-        if type_ not in self.report.seen:
-            self.report.seen.append(type_)
-
-    async def send(self, event: JSON, *, validate: bool = True) -> str:
-        sent = await self.session.send(event, validate=validate)
-        return str(sent["event_id"])
-
-    async def until(
-        self, done: Callable[[Received], bool], wait: float | None = None
-    ) -> Received | None:
-        """The first event for which ``done`` is true, or None after ``wait`` seconds."""
-        try:
-            async with asyncio.timeout(wait or self.timeout):
-                while True:
-                    received = await self.session.receive()
-                    self.saw(received)
-                    if done(received):
-                        return received
-        except TimeoutError:
-            return None
-
-    @staticmethod
-    def error_for(received: Received, event_id: str) -> ErrorInfo | None:
-        """An ``error`` that answers ``event_id``: one that names it. (An error naming no event
-        may be about anything, so it does not answer the check in flight.)"""
-        error = received.update.error
-        return error if error is not None and error.event_id == event_id else None
-
-    def response(self, event_id: str) -> ResponseState | None:
-        return self.session.tracker.response_for_request(event_id)
-
-    async def response_done(self, event_id: str) -> tuple[ResponseState | None, ErrorInfo | None]:
-        """Wait for the ``response.done`` of the response that ``event_id`` created."""
-
-        def finished(r: Received) -> bool:
-            if self.error_for(r, event_id):
-                return True
-            resp = r.update.response
-            return r.update.finished and resp is not None and resp.request_event_id == event_id
-
-        received = await self.until(finished)
-        if received is None:
-            return self.response(event_id), None
-        return self.response(event_id), self.error_for(received, event_id)
-
-
-async def _session_update(probe: _Probe, name: str) -> Check:
+async def _session_update(probe: Probe, name: str) -> Check:
     wanted: JSON = {"type": "realtime", "instructions": INSTRUCTIONS, "output_modalities": ["text"]}
     event_id = await probe.send({"type": Client.session_update, "session": wanted})
     received = await probe.until(
@@ -167,7 +76,7 @@ async def _session_update(probe: _Probe, name: str) -> Check:
         return Check(name, FAIL, f"no session.updated within {probe.timeout:g}s")
     error = probe.error_for(received, event_id)
     if error:
-        return Check(name, UNSUPPORTED, _error_text(error))
+        return Check(name, UNSUPPORTED, error_text(error))
     return _reflected(name, received.event)
 
 
@@ -197,22 +106,22 @@ def _timings(response: ResponseState) -> tuple[str, JSON]:
         + (f" · usage {inp} in/{out} out" if usage else " · no usage")
     )
     data = {
-        "created_ms": _ms(created),
-        "first_delta_ms": _ms(first),
-        "done_ms": _ms(done),
+        "created_ms": whole_ms(created),
+        "first_delta_ms": whole_ms(first),
+        "done_ms": whole_ms(done),
         "usage": usage or None,
     }
     return text, data
 
 
-async def _text_response(probe: _Probe, name: str) -> Check:
+async def _text_response(probe: Probe, name: str) -> Check:
     await probe.send({"type": Client.conversation_item_create, "item": user_message(SHORT_PROMPT)})
     event_id = await probe.send(
         response_create({"output_modalities": ["text"], "max_output_tokens": 64})
     )
     response, error = await probe.response_done(event_id)
     if error:
-        return Check(name, UNSUPPORTED, _error_text(error))
+        return Check(name, UNSUPPORTED, error_text(error))
     if response is None or response.active:
         return Check(name, FAIL, f"no response.done within {probe.timeout:g}s")
     timings, data = _timings(response)
@@ -225,7 +134,7 @@ async def _text_response(probe: _Probe, name: str) -> Check:
     return Check(name, PASS, timings, data)
 
 
-async def _out_of_band(probe: _Probe, name: str) -> Check:
+async def _out_of_band(probe: Probe, name: str) -> Check:
     metadata = {"rtc_doctor": "oob"}
     params = {
         "conversation": "none",
@@ -238,7 +147,7 @@ async def _out_of_band(probe: _Probe, name: str) -> Check:
     before = set(probe.session.tracker.items)
     response, error = await probe.response_done(event_id)
     if error:
-        return Check(name, UNSUPPORTED, _error_text(error))
+        return Check(name, UNSUPPORTED, error_text(error))
     if response is None or response.active:
         return Check(name, FAIL, f"no response.done within {probe.timeout:g}s")
     problems = []
@@ -258,7 +167,7 @@ async def _out_of_band(probe: _Probe, name: str) -> Check:
     return Check(name, PASS, "conversation_id null, metadata echoed, conversation untouched")
 
 
-async def _cancel_active(probe: _Probe, name: str) -> Check:
+async def _cancel_active(probe: Probe, name: str) -> Check:
     params = {"output_modalities": ["text"], "max_output_tokens": 200}
     event_id = await probe.send(response_create({**params, "input": [user_message(LONG_PROMPT)]}))
 
@@ -274,7 +183,7 @@ async def _cancel_active(probe: _Probe, name: str) -> Check:
         return Check(name, FAIL, f"no response.created within {probe.timeout:g}s")
     error = probe.error_for(received, event_id)
     if error is not None:
-        return Check(name, UNSUPPORTED, "response.create: " + _error_text(error))
+        return Check(name, UNSUPPORTED, "response.create: " + error_text(error))
     assert received.update.response is not None
     response_id = received.update.response.id
     cancel_id = await probe.send(response_cancel(response_id))
@@ -292,7 +201,7 @@ async def _cancel_active(probe: _Probe, name: str) -> Check:
     if done is None or response is None:
         return Check(name, FAIL, f"no response.done within {probe.timeout:g}s of the cancel")
     elapsed = (response.t_done or 0) - response.t_created
-    data = {"status": response.status, "reason": response.reason, "done_ms": _ms(elapsed)}
+    data = {"status": response.status, "reason": response.reason, "done_ms": whole_ms(elapsed)}
     if response.status == "cancelled":
         reason = f" ({response.reason})" if response.reason else ""
         detail = f"status cancelled{reason} {_show_ms(elapsed)} after response.created"
@@ -302,20 +211,20 @@ async def _cancel_active(probe: _Probe, name: str) -> Check:
         detail = f"the response completed before the cancel arrived{why}"
         return Check(name, NOT_EXERCISED, detail, data)
     if cancel_error is not None:
-        return Check(name, UNSUPPORTED, _error_text(cancel_error), data)
+        return Check(name, UNSUPPORTED, error_text(cancel_error), data)
     return Check(name, FAIL, f"status {response.status}, expected cancelled", data)
 
 
-async def _cancel_nothing(probe: _Probe, name: str) -> Check:
+async def _cancel_nothing(probe: Probe, name: str) -> Check:
     return await _expect_error(probe, name, response_cancel(), "response_cancel_not_active", None)
 
 
-async def _unknown_event(probe: _Probe, name: str) -> Check:
+async def _unknown_event(probe: Probe, name: str) -> Check:
     return await _expect_error(probe, name, {"type": UNKNOWN_TYPE}, "invalid_value", "type")
 
 
 async def _expect_error(
-    probe: _Probe, name: str, event: JSON, code: str, param: str | None
+    probe: Probe, name: str, event: JSON, code: str, param: str | None
 ) -> Check:
     # Not validated: the unknown event is meant to be one the server must reject.
     event_id = await probe.send(event, validate=False)
@@ -336,7 +245,7 @@ async def _expect_error(
     echoed = "event_id echoed" if error.event_id else "event_id not echoed"
     if error.code != code or (param is not None and error.param != param):
         expected = code + (f" ({param})" if param else "")
-        return Check(name, FAIL, f"{_error_text(error)}; expected {expected}", data)
+        return Check(name, FAIL, f"{error_text(error)}; expected {expected}", data)
     shown = code + (f" (param {error.param})" if error.param else "")
     return Check(name, PASS, f"error {shown}, {echoed}", data)
 
@@ -393,9 +302,11 @@ async def _probe(
         report.endpoint = f"built-in local server at {shown}" if endpoint.local else shown
         handshake = time.monotonic() - started - session.now()
         report.checks.append(
-            Check("handshake", PASS, f"{_show_ms(handshake)} (HTTP 101)", {"ms": _ms(handshake)})
+            Check(
+                "handshake", PASS, f"{_show_ms(handshake)} (HTTP 101)", {"ms": whole_ms(handshake)}
+            )
         )
-        run = _Probe(session, step_timeout, report)
+        run = Probe(session, step_timeout, report)
         for received in first:
             run.saw(received)
         report.checks.append(_session_created(first))
@@ -420,7 +331,7 @@ async def _probe(
         report.checks.append(_event_types(report))
 
 
-STEPS: list[tuple[str, Callable[[_Probe, str], Awaitable[Check]]]] = [
+STEPS: list[tuple[str, Callable[[Probe, str], Awaitable[Check]]]] = [
     ("session.update honoured", _session_update),
     ("text response", _text_response),
     ("out-of-band response", _out_of_band),
@@ -439,4 +350,4 @@ def _session_created(first: list[Received]) -> Check:
     session = obj(received.event.get("session"))
     bits = [text(session.get(k)) for k in ("id", "model") if session.get(k)]
     detail = f"after {_show_ms(received.t)}" + (" · " + " · ".join(bits) if bits else "")
-    return Check(name, PASS, detail, {"ms": _ms(received.t)})
+    return Check(name, PASS, detail, {"ms": whole_ms(received.t)})

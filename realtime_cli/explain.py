@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from realtime_cli.config import KEY_PROTOCOL, Endpoint, redact, redact_tools, redact_url
-from realtime_cli.endpoints import SECRET_HEADER, Selection
+from realtime_cli.endpoints import Selection
 from realtime_cli.errors import RtcError
+from realtime_cli.headers import SECRET_HEADER
 from realtime_cli.keys import command_text
 from realtime_cli.profiles import ConfigFile, Profile
 

@@ -37,9 +37,9 @@ from websockets.uri import parse_uri
 
 from realtime_cli import __version__
 from realtime_cli.config import redact_url
-from realtime_cli.endpoints import shown_url
 from realtime_cli.errors import ConnectError, ConnectionLost, UsageError
 from realtime_cli.events import JSON, encode
+from realtime_cli.urls import shown_url
 
 USER_AGENT = f"rtc/{__version__}"
 

@@ -133,7 +133,7 @@ def profile_add(
     """
     import shlex
 
-    from realtime_cli.endpoints import parse_headers
+    from realtime_cli.headers import parse_headers
     from realtime_cli.options import set_path
     from realtime_cli.profiles import add_profile, config_dir
 
