@@ -44,7 +44,7 @@ from realtime_cli.events import (
     Server,
     raw_decode,
 )
-from realtime_cli.pipecore import Bad, JsonStream
+from realtime_cli.jsonstream import Bad, JsonStream
 
 # Options of `rtc create` that belong to the start of a one-shot run, not to the console.
 NOT_IN_CONSOLE = {

@@ -32,10 +32,9 @@ from realtime_cli.closed_pipe import silence
 from realtime_cli.config import Endpoint, redact_tools
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.events import JSON, Server, encode, ga_type, response_cancel
+from realtime_cli.jsonstream import Bad, JsonStream
 from realtime_cli.pipecore import (
     SERVER_TYPES,
-    Bad,
-    JsonStream,
     Ledger,
     Sleep,
     Wait,

@@ -23,9 +23,10 @@ from realtime_cli.commands import Chat, Command, classify, help_sections, json_u
 from realtime_cli.config import select_endpoint
 from realtime_cli.errors import UsageError
 from realtime_cli.events import FrameError, Refused, encode, loads, parse_server_frame
+from realtime_cli.jsonstream import Bad, JsonStream, Value
 from realtime_cli.oneshot import CreateJob, _Run, run_create
 from realtime_cli.options import build_response, set_path
-from realtime_cli.pipecore import Bad, JsonStream, Value, parse_directive
+from realtime_cli.pipecore import parse_directive
 from realtime_cli.record import Entry, Recorder, read
 from realtime_cli.shapes import validate
 

@@ -9,17 +9,8 @@ from typing import Any
 import pytest
 
 from realtime_cli.events import JSON
-from realtime_cli.pipecore import (
-    Bad,
-    Item,
-    JsonStream,
-    Ledger,
-    Sleep,
-    Value,
-    Wait,
-    parse_directive,
-    substitute,
-)
+from realtime_cli.jsonstream import Bad, Item, JsonStream, Value
+from realtime_cli.pipecore import Ledger, Sleep, Wait, parse_directive, substitute
 
 # -- the incremental reader ----------------------------------------------------------------------
 

@@ -135,7 +135,8 @@ def profile_add(
 
     from realtime_cli.headers import parse_headers
     from realtime_cli.options import set_path
-    from realtime_cli.profiles import add_profile, config_dir
+    from realtime_cli.profile_add import add_profile
+    from realtime_cli.profiles import config_dir
 
     session: dict[str, Any] = {}
     for assignment in set_ or []:
