@@ -295,3 +295,10 @@ def test_connection_options_before_a_command_are_a_usage_error() -> None:
         result.stderr
         == "rtc: error: put connection options after the command: rtc create --url ...\n"
     )
+
+
+def test_bare_rtc_takes_the_console_view_but_not_before_a_command() -> None:
+    assert "--view" in rtc("--help").stdout
+    result = rtc("--view", "quiet", "create")
+    assert result.returncode == 2
+    assert result.stderr.startswith("rtc: error: put connection options after the command")

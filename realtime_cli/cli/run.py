@@ -38,12 +38,18 @@ def _root(
         bool,
         typer.Option("--version", "-V", help="Show the version and exit.", callback=show_version),
     ] = False,
+    view: Annotated[
+        Literal["events", "responses", "quiet"] | None,
+        typer.Option(
+            "--view", help="The console's view (see rtc repl --help).", show_default=False
+        ),
+    ] = None,
     *,
     connection: Connection,
 ) -> None:
     """With no command: the console when stdin is a terminal, pipe mode when it is not."""
     if ctx.invoked_subcommand is not None:
-        if connection.given:
+        if connection.given or view is not None:
             raise UsageError(
                 f"put connection options after the command: rtc {ctx.invoked_subcommand} --url ..."
             )
@@ -55,7 +61,9 @@ def _root(
         if sys.stdin.isatty():
             from realtime_cli.repl import run_repl
 
-            raise typer.Exit(asyncio.run(run_repl(endpoint, record=recorder)))
+            raise typer.Exit(
+                asyncio.run(run_repl(endpoint, view=view or "events", record=recorder))
+            )
         from realtime_cli.pipe import PipeJob, run_pipe
 
         raise typer.Exit(asyncio.run(run_pipe(PipeJob(endpoint, record=recorder))))
