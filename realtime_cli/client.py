@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from realtime_cli.record import Recorder
 
 FATAL_CLOSE_CODES = (3000, 4000)
+CANCEL_GRACE = 3.0  # how long Ctrl-C waits for a cancelled response's response.done
+RATE_LIMITS_GRACE = 0.5  # rate_limits.updated follows response.done by ~43 ms live
 SESSION_EVENT_ID = "rtc_profile_session"  # the session.update of a profile's session settings
 # After an error as the first event, how long to wait for what follows: the close of a fatal
 # error (protocol.md §1.6) comes at once, and so does the session.created after a notice.

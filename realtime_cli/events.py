@@ -112,10 +112,8 @@ DELTA_TYPES = frozenset(
 
 VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 MODALITIES = ("text", "audio")
-AUDIO_FORMATS = ("audio/pcm", "audio/pcmu", "audio/pcma")
 TOOL_CHOICE_MODES = ("auto", "none", "required")
 CONVERSATION_MODES = ("auto", "none")
-RESPONSE_STATUSES = ("in_progress", "completed", "cancelled", "failed", "incomplete")
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, cast
 
 from realtime_cli import events
-from realtime_cli.client import Received, Session, open_session
+from realtime_cli.client import CANCEL_GRACE, RATE_LIMITS_GRACE, Received, Session, open_session
 from realtime_cli.closed_pipe import Guarded, StdoutClosed, silence
 from realtime_cli.config import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode
@@ -31,9 +31,6 @@ from realtime_cli.tracker import ErrorInfo, ResponseState
 
 if TYPE_CHECKING:
     from realtime_cli.render import EventRows, RichConsole
-
-CANCEL_GRACE = 3.0  # how long Ctrl-C waits for the cancelled response.done
-RATE_LIMITS_GRACE = 0.5  # rate_limits.updated follows response.done by ~43 ms live
 
 
 @dataclass

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from realtime_cli.client import Received, Session, open_session
+from realtime_cli.client import CANCEL_GRACE, RATE_LIMITS_GRACE, Received, Session, open_session
 from realtime_cli.closed_pipe import silence
 from realtime_cli.config import Endpoint, redact_tools
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
     from realtime_cli.render import EventRows
 
 DEFAULT_IDLE_TIMEOUT = 10.0
-CANCEL_GRACE = 3.0  # how long Ctrl-C waits for the cancelled responses' response.done
-RATE_LIMITS_GRACE = 0.5  # rate_limits.updated follows response.done by ~43 ms live
 
 
 @dataclass

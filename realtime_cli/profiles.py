@@ -106,10 +106,6 @@ class Profile:
             shown.append(f"{f.name}={value!r}")
         return f"Profile({', '.join(shown)})"
 
-    @property
-    def has_key_source(self) -> bool:
-        return bool(self.key_env or self.key_command or self.api_key)
-
 
 @dataclass(frozen=True)
 class ConfigFile:

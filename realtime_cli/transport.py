@@ -150,12 +150,6 @@ class Transport:
             raise self._lost(exc) from None
         return text
 
-    async def send_raw(self, data: str | bytes) -> None:
-        try:
-            await self._connection.send(data)
-        except ConnectionClosed as exc:
-            raise self._lost(exc) from None
-
     async def recv(self) -> str | bytes:
         """The next frame as received. Raises ``ConnectionLost`` when the socket closes."""
         try:
@@ -174,10 +168,6 @@ class Transport:
     @property
     def close_code(self) -> int | None:
         return self._connection.close_code
-
-    @property
-    def close_reason(self) -> str | None:
-        return self._connection.close_reason
 
     def _lost(self, exc: ConnectionClosed) -> ConnectionLost:
         frame = exc.rcvd

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from realtime_cli.config import DEFAULT_MODEL
+from realtime_cli.config import DEFAULT_MODEL, KEY_PROTOCOL
 from realtime_cli.events import JSON
 from realtime_cli.server.wire import ERROR_TYPE, error_event
 
@@ -25,7 +25,6 @@ ROUTES = {
 }
 AUTH_CLOSE = 3000
 REQUEST_CLOSE = 4000
-KEY_PROTOCOL = "openai-insecure-api-key."
 BETA_PROTOCOL = "openai-beta.realtime-v1"
 
 
