@@ -18,16 +18,22 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, cast
 
-from realtime_cli import events
-from realtime_cli.client import CANCEL_GRACE, RATE_LIMITS_GRACE, Received, Session, open_session
 from realtime_cli.closed_pipe import Guarded, StdoutClosed, silence
-from realtime_cli.config import Endpoint
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode
-from realtime_cli.events import JSON, Server
-from realtime_cli.options import checked
-from realtime_cli.record import Recorder
+from realtime_cli.protocol import events
+from realtime_cli.protocol.events import JSON, Server
+from realtime_cli.protocol.response_options import checked
+from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
 from realtime_cli.safe_text import clean
-from realtime_cli.tracker import ErrorInfo, ResponseState
+from realtime_cli.session.client import (
+    CANCEL_GRACE,
+    RATE_LIMITS_GRACE,
+    Received,
+    Session,
+    open_session,
+)
+from realtime_cli.session.recording import Recorder
 
 if TYPE_CHECKING:
     from realtime_cli.render import EventRows, RichConsole

@@ -22,7 +22,7 @@ from openai import AzureOpenAI, OpenAI
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import BaseModel, TypeAdapter
 
-from realtime_cli.events import Server, item_create, response_create, user_message
+from realtime_cli.protocol.events import Server, item_create, response_create, user_message
 
 TIMEOUT_S = 5.0
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(RealtimeServerEvent)

@@ -8,9 +8,9 @@ import io
 
 from corpus import events
 
-from realtime_cli.events import Server, ga_type
+from realtime_cli.protocol.events import Server, ga_type
+from realtime_cli.protocol.tracker import Tracker
 from realtime_cli.render import EventRows, make_console, summary
-from realtime_cli.tracker import Tracker
 
 # Every server event type of the beta protocol (protocol.md §8, "beta server events").
 BETA_SERVER_TYPES = [

@@ -13,9 +13,9 @@ from cli_run import rtc
 from proxy import serving
 from websockets.asyncio.server import ServerConnection
 
-from realtime_cli.client import Received, open_session
-from realtime_cli.config import Endpoint
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectError
+from realtime_cli.session.client import Received, open_session
 
 KEY = "sk-proj-FIRSTERROR-0123456789abcdefWXYZ"
 SESSION_CREATED = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from realtime_cli.config import Endpoint, redact, redact_url, select_endpoint
+from realtime_cli.endpoint.endpoint import Endpoint, redact, redact_url, select_endpoint
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
 

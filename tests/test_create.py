@@ -260,11 +260,11 @@ def test_json_output_never_loads_rich(server_url: str) -> None:
 
 
 def test_help_and_the_console_grammar_load_little() -> None:
-    heavy = {"websockets", "rich", "prompt_toolkit", "asyncio", "realtime_cli.shapes"}
+    heavy = {"websockets", "rich", "prompt_toolkit", "asyncio", "realtime_cli.protocol.validate"}
     assert not heavy & imported("--help")
     # The console's grammar is pure: no typer, no command line (actions loads it for `create`).
     code = (
-        "import sys, realtime_cli.commands, realtime_cli.actions;"
+        "import sys, realtime_cli.console.parse, realtime_cli.console.actions;"
         "print(sorted(m for m in ('typer', 'realtime_cli.cli') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

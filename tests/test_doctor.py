@@ -10,8 +10,8 @@ from cli_run import rtc
 from proxy import serving
 from websockets.asyncio.server import ServerConnection
 
-from realtime_cli.config import Endpoint
-from realtime_cli.doctor import probe
+from realtime_cli.endpoint.endpoint import Endpoint
+from realtime_cli.tools.doctor import probe
 
 KEY = "sk-test-DOCTOR0123456789abcdefWXYZ"
 ROWS = [

@@ -24,14 +24,14 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 
 from realtime_cli.closed_pipe import silence
-from realtime_cli.config import KEY_PROTOCOL, Endpoint
-from realtime_cli.doctor import FAIL, NOT_RUN, PASS, probe
-from realtime_cli.endpoints import ConnectionOptions, Selection, select
+from realtime_cli.endpoint.endpoint import KEY_PROTOCOL, Endpoint
+from realtime_cli.endpoint.profiles import parse
+from realtime_cli.endpoint.select import ConnectionOptions, Selection, select
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.oneshot import CreateJob, run_create
-from realtime_cli.profiles import parse
-from realtime_cli.record import Recorder
-from realtime_cli.transport import Transport
+from realtime_cli.session.recording import Recorder
+from realtime_cli.session.transport import Transport
+from realtime_cli.tools.doctor import FAIL, NOT_RUN, PASS, probe
 
 KEY = "sk-proj-EDGES0123456789abcdefghijklmnop"
 

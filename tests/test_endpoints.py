@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from realtime_cli.endpoints import ConnectionOptions, Selection, select
+from realtime_cli.endpoint.profiles import ConfigFile, parse
+from realtime_cli.endpoint.select import ConnectionOptions, Selection, select
 from realtime_cli.errors import ConnectError, ExitCode, UsageError
-from realtime_cli.profiles import ConfigFile, parse
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
 AZKEY = "0123456789abcdef0123456789abAZKY"

@@ -14,7 +14,7 @@ import pytest
 from cli_run import ROOT, rtc
 from proxy import relay
 
-from realtime_cli import audio
+from realtime_cli.audio import codecs as audio
 
 CORPUS = ROOT / "tests" / "data" / "realtime_corpus"
 IDS = re.compile(r"\b(resp|item|conv|sess|call)_[A-Za-z0-9]{21}\b")

@@ -26,11 +26,8 @@ from proxy import serving
 from rich.console import Console
 from websockets.asyncio.server import ServerConnection
 
-from realtime_cli.client import Received
-from realtime_cli.doctor import _reflected, _session_created
-from realtime_cli.events import Client
-from realtime_cli.export import export_markdown
-from realtime_cli.record import Entry
+from realtime_cli.protocol.events import Client
+from realtime_cli.protocol.tracker import ResponseState, Tracker
 from realtime_cli.render import (
     EventRows,
     doctor_table,
@@ -43,7 +40,10 @@ from realtime_cli.render import (
     response_panel,
     responses_table,
 )
-from realtime_cli.tracker import ResponseState, Tracker
+from realtime_cli.session.client import Received
+from realtime_cli.session.recording import Entry
+from realtime_cli.tools.doctor import _reflected, _session_created
+from realtime_cli.tools.export import export_markdown
 
 ESC = "\x1b"
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")

@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from realtime_cli import events
 from realtime_cli.cli import parse_create, response_options
 from realtime_cli.errors import UsageError
-from realtime_cli.options import ResponseOptions, build_response, checked, set_path
+from realtime_cli.protocol import events
+from realtime_cli.protocol.response_options import (
+    ResponseOptions,
+    build_response,
+    checked,
+    set_path,
+)
 
 
 def build(*args: str) -> dict[str, object]:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from proxy import relay
 
-from realtime_cli.config import Endpoint
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ExitCode
-from realtime_cli.pipe import PipeJob, run_pipe
+from realtime_cli.pipe.run import PipeJob, run_pipe
 from realtime_cli.server.app import running
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from realtime_cli.events import JSON
-from realtime_cli.jsonstream import Bad, Item, JsonStream, Value
-from realtime_cli.pipecore import Ledger, Sleep, Wait, parse_directive, substitute
+from realtime_cli.pipe.ledger import Ledger, Sleep, Wait, parse_directive, substitute
+from realtime_cli.protocol.events import JSON
+from realtime_cli.protocol.json_reader import Bad, Item, JsonStream, Value
 
 # -- the incremental reader ----------------------------------------------------------------------
 

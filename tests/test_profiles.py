@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from realtime_cli.endpoint.keys import KeySource, run_key_command
+from realtime_cli.endpoint.profile_write import add_profile
+from realtime_cli.endpoint.profiles import config_dir, load, parse
+from realtime_cli.endpoint.toml_text import dumps
 from realtime_cli.errors import ConnectError, ExitCode, UsageError
-from realtime_cli.keys import KeySource, run_key_command
-from realtime_cli.profile_add import add_profile
-from realtime_cli.profiles import config_dir, load, parse
-from realtime_cli.tomlwrite import dumps
 
 KEY = "sk-cmd-0123456789abcdefghijKEYS"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from realtime_cli.doctor import STEPS
-from realtime_cli.endpoints import ConnectionOptions, select
-from realtime_cli.profiles import parse
+from realtime_cli.endpoint.profiles import parse
+from realtime_cli.endpoint.select import ConnectionOptions, select
+from realtime_cli.tools.doctor import STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 

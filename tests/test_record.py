@@ -25,9 +25,9 @@ from rich.console import Console
 from test_repl import Console_
 
 from realtime_cli import __version__
-from realtime_cli.config import Endpoint, select_endpoint
-from realtime_cli.record import Recorder
-from realtime_cli.shell import Shell
+from realtime_cli.console.shell import Shell
+from realtime_cli.endpoint.endpoint import Endpoint, select_endpoint
+from realtime_cli.session.recording import Recorder
 
 KEY = "sk-test-SECRET0123456789abcdefWXYZ"
 

@@ -7,8 +7,8 @@ import io
 from corpus import events
 from rich.console import Console
 
+from realtime_cli.protocol.tracker import Tracker
 from realtime_cli.render import EventRows, error_text, make_console, response_panel
-from realtime_cli.tracker import Tracker
 
 
 def console(width: int = 100) -> tuple[io.StringIO, Console]:

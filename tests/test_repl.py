@@ -19,11 +19,11 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
-from realtime_cli.config import select_endpoint
+from realtime_cli.console.shell import Shell
+from realtime_cli.console.terminal import Repl
+from realtime_cli.endpoint.endpoint import select_endpoint
+from realtime_cli.protocol.tracker import ResponseState
 from realtime_cli.render import responses_table
-from realtime_cli.repl import Repl
-from realtime_cli.shell import Shell
-from realtime_cli.tracker import ResponseState
 
 CTRL_C = "\x03"
 CTRL_D = "\x04"

@@ -7,8 +7,15 @@ import string
 
 import pytest
 
-from realtime_cli.actions import CREATE_METAVARS, CREATE_SHORT, create_options
-from realtime_cli.commands import (
+from realtime_cli.console.actions import CREATE_METAVARS, CREATE_SHORT, create_options
+from realtime_cli.console.live_region import (
+    Status,
+    live_fragments,
+    tail_lines,
+    toolbar_fragments,
+    wrap,
+)
+from realtime_cli.console.parse import (
     NOT_IN_CONSOLE,
     Chat,
     Command,
@@ -22,15 +29,8 @@ from realtime_cli.commands import (
     split_force,
 )
 from realtime_cli.errors import UsageError
-from realtime_cli.live import (
-    Status,
-    live_fragments,
-    tail_lines,
-    toolbar_fragments,
-    wrap,
-)
+from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
 from realtime_cli.safe_text import clean
-from realtime_cli.tracker import ErrorInfo, ResponseState
 
 
 def text(fragments: list[tuple[str, str]]) -> str:

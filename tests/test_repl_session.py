@@ -19,9 +19,9 @@ from rich.console import Console
 from test_repl import Console_, flat
 from test_secrets import MCP_HEADER, MCP_PLAIN, MCP_TOKEN, MCP_TOOL
 
-from realtime_cli.config import select_endpoint
-from realtime_cli.repl import open_history, run_repl
-from realtime_cli.tracker import ResponseState
+from realtime_cli.console.terminal import open_history, run_repl
+from realtime_cli.endpoint.endpoint import select_endpoint
+from realtime_cli.protocol.tracker import ResponseState
 
 # The harness's fixtures (pytest finds fixtures by module attribute).
 console = test_repl.console

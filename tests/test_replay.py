@@ -14,7 +14,7 @@ import pytest
 from cli_run import ROOT, rtc
 
 from realtime_cli.errors import ExitCode, RtcError, UsageError
-from realtime_cli.replay import ReplayJob, run_replay
+from realtime_cli.tools.replay import ReplayJob, run_replay
 
 CORPUS = ROOT / "tests" / "data" / "realtime_corpus"
 ROW = re.compile(r"^ +\d+\.\d{3} [←→] ")

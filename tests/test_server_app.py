@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect as async_connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 from websockets.sync.client import connect as sync_connect
 
-from realtime_cli.events import Server, item_create, response_create, user_message
+from realtime_cli.protocol.events import Server, item_create, response_create, user_message
 from realtime_cli.server.app import running, serve_forever
 from realtime_cli.server.protocol import Session
 

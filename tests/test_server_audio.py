@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from realtime_cli import audio
+from realtime_cli.audio import codecs as audio
 
 
 def _audioop() -> ModuleType | None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from realtime_cli import audio
-from realtime_cli.events import user_message
+from realtime_cli.audio import codecs as audio
+from realtime_cli.protocol.events import user_message
 from realtime_cli.server import model
 
 JSON = dict[str, Any]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conformance import assert_conforms
 
-from realtime_cli.events import Client, Server
+from realtime_cli.protocol.events import Client, Server
 from realtime_cli.server.handshake import Refusal, admit, known_path, mask_key
 from realtime_cli.server.protocol import Session
 from realtime_cli.server.response import Response

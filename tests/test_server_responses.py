@@ -20,8 +20,14 @@ from conformance import (
     types,
 )
 
-from realtime_cli import audio
-from realtime_cli.events import Server, item_create, response_cancel, response_create, user_message
+from realtime_cli.audio import codecs as audio
+from realtime_cli.protocol.events import (
+    Server,
+    item_create,
+    response_cancel,
+    response_create,
+    user_message,
+)
 
 JSON = dict[str, Any]
 

@@ -20,8 +20,8 @@ from conformance import (
 )
 from pydantic import ValidationError
 
-from realtime_cli import audio
-from realtime_cli.events import Server, item_create, user_message
+from realtime_cli.audio import codecs as audio
+from realtime_cli.protocol.events import Server, item_create, user_message
 
 JSON = dict[str, Any]
 

@@ -20,10 +20,21 @@ import pydantic
 import pytest
 from corpus import rows
 
-from realtime_cli import shapes
-from realtime_cli.events import VOICES
-from realtime_cli.schema import AnyOf, Arr, Const, Map, Node, Nullable, Obj, Problem, Str, Tagged
-from realtime_cli.shapes import validate
+from realtime_cli.protocol import validate as shapes
+from realtime_cli.protocol.events import VOICES
+from realtime_cli.protocol.schema import (
+    AnyOf,
+    Arr,
+    Const,
+    Map,
+    Node,
+    Nullable,
+    Obj,
+    Problem,
+    Str,
+    Tagged,
+)
+from realtime_cli.protocol.validate import validate
 
 _EVENT = pydantic.TypeAdapter(realtime.RealtimeClientEvent)
 _REFERENCE = pydantic.TypeAdapter(realtime.ResponseItemReference)

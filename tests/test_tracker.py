@@ -6,7 +6,7 @@ from typing import Any
 
 from corpus import events, rows
 
-from realtime_cli.tracker import Tracker
+from realtime_cli.protocol.tracker import Tracker
 
 
 def feed_all(tracker: Tracker, stream: list[dict[str, Any]]) -> None:

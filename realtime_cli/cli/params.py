@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 
-from realtime_cli.config import CONNECTION_OPTIONS, Endpoint
+from realtime_cli.endpoint.endpoint import CONNECTION_OPTIONS, Endpoint
 from realtime_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from realtime_cli.endpoints import Selection
-    from realtime_cli.record import Recorder
+    from realtime_cli.endpoint.select import Selection
+    from realtime_cli.session.recording import Recorder
 
 UrlOpt = Annotated[
     str | None,
@@ -158,8 +158,8 @@ class Connection:
 
     def selection(self) -> Selection:
         """flag > environment > profile > default, with config.toml from the config directory."""
-        from realtime_cli.endpoints import ConnectionOptions, select
-        from realtime_cli.profiles import config_dir, load
+        from realtime_cli.endpoint.profiles import config_dir, load
+        from realtime_cli.endpoint.select import ConnectionOptions, select
 
         v = self.values
         options = ConnectionOptions(
@@ -189,7 +189,7 @@ class Connection:
             if audio is not None:
                 raise UsageError("--record-audio needs --record FILE")
             return contextlib.nullcontext()
-        from realtime_cli.record import Recorder
+        from realtime_cli.session.recording import Recorder
 
         return Recorder.open(path, audio=audio != "no")
 

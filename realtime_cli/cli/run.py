@@ -18,9 +18,9 @@ from realtime_cli.cli.params import Connection, connects, finite
 from realtime_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from realtime_cli.config import Endpoint
+    from realtime_cli.endpoint.endpoint import Endpoint
     from realtime_cli.oneshot import CreateJob
-    from realtime_cli.options import ResponseOptions
+    from realtime_cli.protocol.response_options import ResponseOptions
 
 EXIT_CODES_HELP = """\
 Exit codes: 0 the response completed (or was cancelled by --cancel-after);
@@ -59,12 +59,12 @@ def _root(
     endpoint = connection.endpoint()
     with connection.recording() as recorder:
         if sys.stdin.isatty():
-            from realtime_cli.repl import run_repl
+            from realtime_cli.console.terminal import run_repl
 
             raise typer.Exit(
                 asyncio.run(run_repl(endpoint, view=view or "events", record=recorder))
             )
-        from realtime_cli.pipe import PipeJob, run_pipe
+        from realtime_cli.pipe.run import PipeJob, run_pipe
 
         raise typer.Exit(asyncio.run(run_pipe(PipeJob(endpoint, record=recorder))))
 
@@ -179,7 +179,7 @@ def create(
 
 def response_options(params: dict[str, Any]) -> ResponseOptions:
     """The response options of a parsed ``create`` (command line or console)."""
-    from realtime_cli.options import ResponseOptions
+    from realtime_cli.protocol.response_options import ResponseOptions
 
     return ResponseOptions(
         instructions=params["instructions"],
@@ -197,7 +197,7 @@ def response_options(params: dict[str, Any]) -> ResponseOptions:
 
 def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
     from realtime_cli.oneshot import CreateJob
-    from realtime_cli.options import build_response
+    from realtime_cli.protocol.response_options import build_response
 
     return CreateJob(
         endpoint=endpoint,
@@ -267,7 +267,7 @@ def repl(
     """
     import asyncio
 
-    from realtime_cli.repl import run_repl
+    from realtime_cli.console.terminal import run_repl
 
     endpoint = connection.endpoint()
     with connection.recording() as recorder:
@@ -354,7 +354,7 @@ def pipe(
     """
     import asyncio
 
-    from realtime_cli.pipe import PipeJob, run_pipe
+    from realtime_cli.pipe.run import PipeJob, run_pipe
 
     job = PipeJob(
         endpoint=connection.endpoint(),

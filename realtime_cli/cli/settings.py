@@ -37,9 +37,9 @@ def config_command(
     """
     import json
 
-    from realtime_cli.explain import effective
+    from realtime_cli.endpoint.explain import effective
     from realtime_cli.render import make_console, print_settings
-    from realtime_cli.transport import proxy_for
+    from realtime_cli.session.transport import proxy_for
 
     rows, data = effective(connection.selection(), proxy_for, warn)
     if json_output:
@@ -61,8 +61,8 @@ def profile_list() -> None:
 
     Example: rtc profile list
     """
-    from realtime_cli.explain import profile_list as rows
-    from realtime_cli.profiles import config_dir, load
+    from realtime_cli.endpoint.explain import profile_list as rows
+    from realtime_cli.endpoint.profiles import config_dir, load
     from realtime_cli.render import make_console, note, profiles_table
 
     config = load(config_dir(os.environ))
@@ -79,8 +79,8 @@ def profile_show(name: Annotated[str, typer.Argument(help="The profile's name.")
 
     Example: rtc profile show work
     """
-    from realtime_cli.explain import profile_rows
-    from realtime_cli.profiles import config_dir, load
+    from realtime_cli.endpoint.explain import profile_rows
+    from realtime_cli.endpoint.profiles import config_dir, load
     from realtime_cli.render import make_console, print_settings
 
     config = load(config_dir(os.environ))
@@ -133,10 +133,10 @@ def profile_add(
     """
     import shlex
 
-    from realtime_cli.headers import parse_headers
-    from realtime_cli.options import set_path
-    from realtime_cli.profile_add import add_profile
-    from realtime_cli.profiles import config_dir
+    from realtime_cli.endpoint.headers import parse_headers
+    from realtime_cli.endpoint.profile_write import add_profile
+    from realtime_cli.endpoint.profiles import config_dir
+    from realtime_cli.protocol.response_options import set_path
 
     session: dict[str, Any] = {}
     for assignment in set_ or []:

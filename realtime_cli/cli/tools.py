@@ -108,7 +108,7 @@ def replay(
 
     Example: rtc replay session.jsonl --speed 4
     """
-    from realtime_cli.replay import ReplayJob, run_replay
+    from realtime_cli.tools.replay import ReplayJob, run_replay
 
     if speed is not None and speed <= 0:
         raise UsageError(f"--speed must be more than 0, got {speed:g}")
@@ -142,7 +142,7 @@ def export(
 
     Example: rtc export session.jsonl --format wav --out audio/
     """
-    from realtime_cli.export import run_export
+    from realtime_cli.tools.export import run_export
 
     run_export(file, format_, out, sys.stdout, sys.stderr)
 
@@ -239,8 +239,8 @@ def doctor(
     import asyncio
     import json
 
-    from realtime_cli.doctor import probe
     from realtime_cli.render import doctor_table, make_console, note
+    from realtime_cli.tools.doctor import probe
 
     endpoint = connection.endpoint()
     err = make_console(sys.stderr, stderr=True)

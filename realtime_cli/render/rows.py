@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.text import Text
 
-from realtime_cli.events import DELTA_TYPES, JSON, Server, ga_type
-from realtime_cli.guards import base64_size, obj, seq, text
+from realtime_cli.protocol.events import DELTA_TYPES, JSON, Server, ga_type
+from realtime_cli.protocol.fields import base64_size, obj, seq, text
 from realtime_cli.render.console import print_row
 from realtime_cli.render.safe import one_line
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from realtime_cli.guards import text
+from realtime_cli.protocol.fields import text
 from realtime_cli.safe_text import clean
 
 

@@ -10,12 +10,12 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from realtime_cli.describe import RESPONSE_COLUMNS, response_row
-from realtime_cli.events import JSON
-from realtime_cli.guards import obj, seq, text
+from realtime_cli.protocol.events import JSON
+from realtime_cli.protocol.fields import obj, seq, text
+from realtime_cli.protocol.summary import RESPONSE_COLUMNS, response_row
+from realtime_cli.protocol.tracker import ResponseState
 from realtime_cli.render.panels import STATUS_STYLE
 from realtime_cli.render.safe import one_line, plain
-from realtime_cli.tracker import ResponseState
 
 DOCTOR_STYLE = {
     "pass": "green",

@@ -21,7 +21,7 @@ from websockets.http11 import Request
 from websockets.http11 import Response as HTTPResponse
 from websockets.typing import Subprotocol
 
-from realtime_cli.events import JSON, encode
+from realtime_cli.protocol.events import JSON, encode
 from realtime_cli.server.handshake import Refusal, admit, known_path
 from realtime_cli.server.protocol import Session
 from realtime_cli.server.response import Response

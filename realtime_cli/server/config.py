@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from realtime_cli import audio
-from realtime_cli.events import JSON, new_id
+from realtime_cli.audio import codecs as audio
+from realtime_cli.protocol.events import JSON, new_id
 from realtime_cli.server.wire import Rejected
 
 SESSION_SECONDS = 3600

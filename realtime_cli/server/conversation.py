@@ -6,8 +6,8 @@ import base64
 import copy
 from dataclasses import dataclass, field
 
-from realtime_cli import audio
-from realtime_cli.events import JSON, new_id
+from realtime_cli.audio import codecs as audio
+from realtime_cli.protocol.events import JSON, new_id
 from realtime_cli.server.model import WORD_MS, words
 from realtime_cli.server.wire import Rejected, not_found
 

@@ -42,8 +42,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from realtime_cli import audio
-from realtime_cli.events import JSON
+from realtime_cli.audio import codecs as audio
+from realtime_cli.protocol.events import JSON
 
 WORD_MS = 100
 # A pentatonic scale (in semitones above A3), so any run of word tones sounds tolerable.

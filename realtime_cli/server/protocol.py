@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from realtime_cli import audio, shapes
-from realtime_cli.events import JSON, Client, Server
-from realtime_cli.schema import Problem, type_name
+from realtime_cli.audio import codecs as audio
+from realtime_cli.protocol import validate as shapes
+from realtime_cli.protocol.events import JSON, Client, Server
+from realtime_cli.protocol.schema import Problem, type_name
 from realtime_cli.server.config import apply_update, default_session
 from realtime_cli.server.conversation import Conversation, prepare_item
 from realtime_cli.server.model import render_instructions

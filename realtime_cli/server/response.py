@@ -13,7 +13,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from realtime_cli.events import JSON, Server, new_id
+from realtime_cli.protocol.events import JSON, Server, new_id
 from realtime_cli.server import model
 from realtime_cli.server.conversation import Conversation, Track
 from realtime_cli.server.wire import event, without_audio

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from realtime_cli.events import JSON, Server, new_id
-from realtime_cli.schema import Problem
+from realtime_cli.protocol.events import JSON, Server, new_id
+from realtime_cli.protocol.schema import Problem
 
 ERROR_TYPE = "invalid_request_error"
 

@@ -1,0 +1,259 @@
+"""The console's commands. Each handler takes the shell, the words after the command name and
+the line as typed (so a server error can name the line that caused it).
+
+``create`` is parsed by ``cli.parse_create``, the very command ``rtc create`` runs: the shell and
+the console share one grammar. The CLI (and typer) is imported only when a ``create`` line runs or
+its options are listed (help, completion). The console-only commands use ``commands.parse_args``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from realtime_cli.console.command_table import COMMANDS, Opt
+from realtime_cli.console.parse import (
+    NOT_IN_CONSOLE,
+    help_sections,
+    last_count,
+    one_id,
+    parse_args,
+    split_force,
+)
+from realtime_cli.errors import ConnectionLost, UsageError
+from realtime_cli.protocol import events
+from realtime_cli.protocol.events import JSON, Client
+from realtime_cli.protocol.response_options import build_response, checked, set_path
+from realtime_cli.render import (
+    help_view,
+    items_table,
+    log_row,
+    print_json,
+    print_row,
+    responses_table,
+)
+
+if TYPE_CHECKING:
+    from realtime_cli.console.shell import Shell
+
+Handler = Callable[["Shell", list[str], str], Awaitable[None]]
+
+
+# How the console's help shows values of ``rtc create`` options whose metavar is only their name
+# (``--metadata METADATA``), and their short flags (``create_option_specs`` lists long names).
+# tests/test_repl_grammar.py checks both against what ``parse_create`` accepts.
+CREATE_METAVARS = {
+    "--instructions": "TEXT",
+    "--metadata": "KEY=VALUE",
+    "--input": "TEXT",
+    "--tool-choice": "MODE|NAME",
+    "--event-id": "ID",
+    "--set": "PATH=VALUE",
+}
+CREATE_SHORT = {"--instructions": "-i", "--metadata": "-m", "--set": "-s"}
+
+
+@functools.cache
+def create_options() -> tuple[Opt, ...]:
+    """The options of ``rtc create`` that mean something in the console."""
+    from realtime_cli.cli import create_option_specs
+
+    skip = set(NOT_IN_CONSOLE.values())
+    return tuple(
+        Opt(
+            name,
+            "|".join(choices) if choices else CREATE_METAVARS.get(name, metavar),
+            help,
+            choices,
+            short=CREATE_SHORT.get(name),
+        )
+        for name, metavar, help, choices in create_option_specs()
+        if name not in skip
+    )
+
+
+async def create(shell: Shell, args: list[str], line: str) -> None:
+    from realtime_cli.cli import parse_create, response_options
+
+    args, force = split_force(args)
+    try:
+        params = parse_create(args)
+    except UsageError as exc:
+        raise UsageError("create: " + " ".join(exc.message.split())) from None
+    for key, flag in NOT_IN_CONSOLE.items():
+        if params.get(key) not in (None, False, (), []):
+            raise UsageError(f"create: {flag} is an option of `rtc create`, not of the console")
+    response = build_response(response_options(params))
+    if response.get("conversation") != "none" and not force:
+        shell.guard("add --conversation none (out-of-band) or --force")
+    to_send = []
+    if params["prompt"] is not None:
+        to_send.append(events.item_create(events.user_message(params["prompt"])))
+    to_send.append(events.response_create(response, params["event_id"]))
+    for event in to_send:  # all valid before any is sent
+        checked(event)
+    for event in to_send:
+        sent = await shell.send(event, line)
+    if params["cancel_after"] is not None:
+        shell.spawn(_cancel_later(shell, str(sent["event_id"]), params["cancel_after"], line))
+
+
+async def _cancel_later(shell: Shell, event_id: str, seconds: float, line: str) -> None:
+    """``create --cancel-after``: cancel that response when the time comes, if still active."""
+    await asyncio.sleep(seconds)
+    session = shell.session
+    if session is None or shell.state != "connected":
+        return
+    response = session.tracker.response_for_request(event_id)
+    if session.tracker.error_for(event_id) or (response is not None and not response.active):
+        return
+    with contextlib.suppress(ConnectionLost, UsageError):
+        await shell.send(events.response_cancel(response.id if response else None), line)
+
+
+async def cancel(shell: Shell, args: list[str], line: str) -> None:
+    values, rest = parse_args("cancel", args)
+    session = shell.connected()
+    if values.get("--all"):
+        if rest:
+            raise UsageError("cancel: give a response id or --all, not both")
+        active = shell.active()
+        if not active:
+            shell.say("nothing to cancel: no response is active", "yellow")
+        for response in active:
+            await shell.send(events.response_cancel(response.id), line)
+        return
+    if rest:
+        await shell.send(events.response_cancel(rest[0]), line)
+        return
+    default = session.tracker.active_default()
+    # With nothing active the server answers response_cancel_not_active: a notice, and the truth.
+    await shell.send(events.response_cancel(default.id if default else None), line)
+    others = [r.id for r in shell.active() if r.out_of_band]
+    if default is None and others:
+        shell.say(f"out-of-band responses are active ({', '.join(others)}): cancel --all or ID")
+
+
+async def interrupt(shell: Shell) -> None:
+    """Ctrl-C while responses are active: cancel each of them by id."""
+    for response in shell.cancellable():
+        shell.say(f"cancelling {response.id}", "yellow")
+        with contextlib.suppress(ConnectionLost, UsageError):
+            await shell.send(events.response_cancel(response.id), "Ctrl-C")
+
+
+async def session_update(shell: Shell, args: list[str], line: str) -> None:
+    values, _ = parse_args("session", args)
+    if not values:
+        current = shell.session.tracker.session if shell.session else None
+        if current:
+            print_json(shell.out, current)
+        else:
+            shell.say("no session yet")
+        return
+    session: JSON = {"type": "realtime"}
+    if "--instructions" in values:
+        session["instructions"] = values["--instructions"]
+    if "--modality" in values:
+        session["output_modalities"] = [values["--modality"]]
+    if "--voice" in values:
+        session["audio"] = {"output": {"voice": values["--voice"]}}
+    if "--turn-detection" in values:
+        mode = values["--turn-detection"]
+        detection = None if mode == "none" else {"type": mode}
+        session.setdefault("audio", {})["input"] = {"turn_detection": detection}
+    for assignment in values.get("--set", []):
+        set_path(session, assignment, prefix="session")
+    await shell.send({"type": Client.session_update, "session": session}, line)
+
+
+async def items(shell: Shell, args: list[str], line: str) -> None:
+    parse_args("items", args)
+    known = list(shell.session.tracker.items.values()) if shell.session else []
+    if known:
+        shell.out.print(items_table(known))
+    else:
+        shell.say("no items yet")
+
+
+async def delete(shell: Shell, args: list[str], line: str) -> None:
+    event = {"type": Client.conversation_item_delete, "item_id": one_id("delete", args)}
+    await shell.send(event, line)
+
+
+async def retrieve(shell: Shell, args: list[str], line: str) -> None:
+    event = {"type": Client.conversation_item_retrieve, "item_id": one_id("retrieve", args)}
+    await shell.send(event, line)
+
+
+async def responses(shell: Shell, args: list[str], line: str) -> None:
+    parse_args("responses", args)
+    known = list(shell.session.tracker.responses.values()) if shell.session else []
+    if known:
+        shell.out.print(responses_table(known))
+    else:
+        shell.say("no responses yet")
+
+
+async def log(shell: Shell, args: list[str], line: str) -> None:
+    values, _ = parse_args("events", args)
+    pattern = values.get("--type")
+    chosen = [
+        e
+        for e in shell.log
+        if pattern is None or fnmatch.fnmatchcase(str(e.event.get("type")), pattern)
+    ]
+    chosen = chosen[-last_count(values.get("--last")) :]
+    if not chosen:
+        shell.say("no events" + (f" of type {pattern}" if pattern else ""))
+    for entry in chosen:
+        print_row(shell.out, log_row(entry.t, entry.direction, entry.event))
+
+
+async def show(shell: Shell, args: list[str], line: str) -> None:
+    wanted = one_id("show", args)
+    tracker = shell.session.tracker if shell.session else None
+    for entry in reversed(shell.log):
+        if entry.event.get("event_id") == wanted:
+            print_json(shell.out, entry.event)
+            return
+    if tracker and wanted in tracker.items:
+        print_json(shell.out, tracker.items[wanted])
+    elif tracker and wanted in tracker.responses:
+        print_json(shell.out, tracker.responses[wanted].raw)
+    else:
+        raise UsageError(f"show: no event, item or response {wanted!r} in this session")
+
+
+async def view(shell: Shell, args: list[str], line: str) -> None:
+    _, rest = parse_args("view", args)
+    if not rest or rest[0] not in ("events", "responses", "quiet"):
+        raise UsageError(f"view: say events, responses or quiet (now {shell.view})")
+    shell.rows.flush()
+    shell.view = rest[0]
+    shell.say(f"view: {shell.view}")
+
+
+async def help_(shell: Shell, args: list[str], line: str) -> None:
+    _, rest = parse_args("help", args)
+    shell.out.print(help_view(help_sections(rest[0] if rest else None, create_options())))
+
+
+HANDLERS: dict[str, Handler] = {
+    "create": create,
+    "cancel": cancel,
+    "session": session_update,
+    "items": items,
+    "delete": delete,
+    "retrieve": retrieve,
+    "responses": responses,
+    "events": log,
+    "show": show,
+    "view": view,
+    "help": help_,
+}
+assert set(HANDLERS) | {"quit", "reconnect"} == set(COMMANDS)

@@ -1,0 +1,359 @@
+"""The interactive console's terminal side: the input line, keys, completion, history, the live
+region of streaming responses and the toolbar. The only module that imports prompt-toolkit.
+
+One event loop runs three things. The prompt loop (the body of a TaskGroup, in the caller's
+task) reads lines and runs them; it owns the connection (``Shell.connect``/``disconnect`` must
+run in one task). Beside it, in the group: the receive loop, which shows server events and is
+cancelled by the prompt loop on ``reconnect`` and on leaving (it ends by itself when the socket
+closes); and the redraw ticker, cancelled by the prompt loop on leaving.
+
+Streaming text never prints per delta: the receive loop only updates state and sets
+``Shell.changed``; the ticker invalidates the prompt at most every ``REDRAW_INTERVAL`` and the
+live region (the lines of the prompt message above the input) is computed once per redraw.
+Finished panels, rows and notes go to the scrollback through the rich console, which in a real
+terminal writes through ``patch_stdout(raw=True)`` so they land above the prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.enums import DEFAULT_BUFFER
+from prompt_toolkit.filters import Condition, has_focus, is_searching
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.output import Output
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.styles import Style
+
+from realtime_cli.console import actions
+from realtime_cli.console.live_region import Fragments, Status, live_fragments, toolbar_fragments
+from realtime_cli.console.parse import CompletionContext, completions, json_unfinished
+from realtime_cli.console.shell import Action, Shell, host
+from realtime_cli.endpoint.endpoint import Endpoint
+from realtime_cli.errors import ExitCode, RtcError, UsageError
+from realtime_cli.render import RichConsole, console_for_repl
+from realtime_cli.session.recording import Recorder
+
+REDRAW_INTERVAL = 0.08  # seconds: the most often streaming text is redrawn
+DOUBLE_CTRL_C = 1.0  # seconds: a second Ctrl-C on an empty line within this leaves
+PROMPT = "rtc> "
+PLACEHOLDER = "a message, a command (help) or a {JSON} event"
+
+STYLE = Style.from_dict(
+    {
+        "rtc-prompt": "bold",
+        "placeholder": "#808080",
+        "live.header": "bold #5fafd7",
+        "live.more": "italic #808080",
+        "bottom-toolbar": "noreverse bg:#262626 #bcbcbc",
+        "toolbar.ok": "bold #5faf5f",
+        "toolbar.bad": "bold #d75f5f",
+        "toolbar.active": "#5fafd7",
+        "toolbar.error": "#ff5f5f",
+        "toolbar.notice": "#d7af5f",
+        "toolbar.hint": "#808080",
+        "toolbar.sep": "#606060",
+    }
+)
+
+
+def history_file(environ: Mapping[str, str]) -> Path:
+    """``$XDG_STATE_HOME/rtc/history`` (default ``~/.local/state/rtc/history``)."""
+    state = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "rtc" / "history"
+
+
+class _History(FileHistory):
+    """The history file, minus lines that carry a key (the console never stores one)."""
+
+    def __init__(self, path: Path, secrets: Sequence[str]) -> None:
+        super().__init__(str(path))
+        self.secrets = [s for s in secrets if s]
+
+    def store_string(self, string: str) -> None:
+        if "--api-key" not in string and not any(s in string for s in self.secrets):
+            super().store_string(string)
+
+
+def open_history(path: Path, secrets: Sequence[str] = ()) -> tuple[History, str | None]:
+    """The history file, readable by its owner alone (it holds what the user typed): created
+    0600 in a 0700 directory, and an older one made so."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError as exc:
+        return InMemoryHistory(), f"history not saved: cannot write {path}: {exc.strerror}"
+    return _History(path, secrets), None
+
+
+def _continuation(width: int, line_number: int, wrap_count: int) -> str:
+    """``.... `` before each new line of a multi-line input; nothing before the rest of a long
+    line the screen wraps (it is still one line)."""
+    return "." * (width - 1) + " " if wrap_count == 0 else ""
+
+
+class _Completer(Completer):
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        shell = self.shell
+        tracker = shell.session.tracker if shell.session else None
+        context = CompletionContext(
+            create_options=actions.create_options(),
+            response_ids=[r.id for r in shell.active()],
+            all_response_ids=list(tracker.responses) if tracker else [],
+            item_ids=list(tracker.items) if tracker else [],
+            event_ids=[str(e.event["event_id"]) for e in shell.log if e.event.get("event_id")][
+                -50:
+            ],
+        )
+        words, replace = completions(document.text_before_cursor, context)
+        for word in words:
+            yield Completion(word, start_position=-replace)
+
+
+class Repl:
+    def __init__(
+        self,
+        shell: Shell,
+        *,
+        history: History,
+        input: Input | None = None,
+        output: Output | None = None,
+    ) -> None:
+        self.shell = shell
+        self._last_ctrl_c = 0.0
+        self.executed = 0  # lines run so far (tests wait on it)
+        self._cache: tuple[tuple[int, int, str], Fragments, Fragments] | None = None
+        self._tasks: asyncio.TaskGroup | None = None
+        self._receiver: asyncio.Task[None] | None = None
+        self.prompt: PromptSession[str] = PromptSession(
+            message=self._message,
+            bottom_toolbar=self._toolbar,
+            prompt_continuation=_continuation,
+            placeholder=self._placeholder,
+            key_bindings=self._bindings(),
+            completer=_Completer(shell),
+            complete_while_typing=False,
+            history=history,
+            style=STYLE,
+            enable_suspend=True,
+            input=input,
+            output=output,
+        )
+
+    # -- what is drawn ----------------------------------------------------------------------------
+
+    def _drawn(self) -> tuple[Fragments, Fragments]:
+        """The live region and the toolbar: computed again on each redraw tick (streaming),
+        and at once when anything else changed (a response done, the width, the connection)."""
+        size = self.prompt.app.output.get_size()
+        key = (size.columns, self.shell.generation, self.shell.state)
+        if self._cache is None or self._cache[0] != key:
+            shell = self.shell
+            session = shell.session
+            now = session.now() if session else 0.0
+            active = shell.active()
+            connected = shell.state == "connected"
+            live = live_fragments(active, now, size.columns, max(2, size.rows // 2 - 2))
+            status = Status(
+                state=shell.state,
+                endpoint=host(session.endpoint if session else shell.endpoint),
+                session_id=str((session.tracker.session or {}).get("id") or "") if session else "",
+                expires_at=session.tracker.expires_at if session and connected else None,
+                active=active,
+                now=now,
+                wall=time.time(),
+                last_error=shell.last_error,
+            )
+            toolbar = toolbar_fragments(status, size.columns - 1)
+            self._cache = (key, live, toolbar)
+        return self._cache[1], self._cache[2]
+
+    def screen_text(self) -> str:
+        """What is drawn around the input line, as plain text: the live region, the toolbar."""
+        self._cache = None
+        live, toolbar = self._drawn()
+        return "".join(text for _, text in live) + "".join(text for _, text in toolbar)
+
+    def _message(self) -> FormattedText:
+        prompt = [("class:rtc-prompt", PROMPT)]
+        if self.prompt.app.is_done:  # the line as it stays in the scrollback: no live region
+            return FormattedText(prompt)
+        return FormattedText(self._drawn()[0] + prompt)
+
+    def _placeholder(self) -> FormattedText:
+        shown = not self.prompt.app.is_done
+        return FormattedText([("class:placeholder", PLACEHOLDER)] if shown else [])
+
+    def _toolbar(self) -> FormattedText:
+        return FormattedText(self._drawn()[1])
+
+    async def _tick(self) -> None:
+        """Coalesced redraws: streaming changes at most every REDRAW_INTERVAL, the clocks
+        (elapsed, time left) once a second. Cancelled by ``run`` when the prompt loop ends."""
+        last_clock = 0.0
+        while True:
+            await asyncio.sleep(REDRAW_INTERVAL)
+            now = time.monotonic()
+            if self.shell.changed or now - last_clock >= 1.0:
+                self.shell.changed = False
+                last_clock = now
+                self._cache = None
+                self.prompt.app.invalidate()
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def _bindings(self) -> KeyBindings:
+        bindings = KeyBindings()
+        in_input = has_focus(DEFAULT_BUFFER)
+
+        @Condition
+        def unfinished_json() -> bool:
+            return json_unfinished(self.prompt.default_buffer.text)
+
+        @bindings.add("enter", filter=in_input & unfinished_json)
+        def _continue(event: KeyPressEvent) -> None:
+            event.current_buffer.insert_text("\n")
+
+        @bindings.add("escape", "enter", filter=in_input)
+        def _newline(event: KeyPressEvent) -> None:
+            event.current_buffer.insert_text("\n")
+
+        @bindings.add("c-c", filter=~is_searching)
+        def _ctrl_c(event: KeyPressEvent) -> None:
+            self._ctrl_c(event)
+
+        return bindings
+
+    def _ctrl_c(self, event: KeyPressEvent) -> None:
+        """Cancel what is streaming; else clear the line; twice on an empty line: leave."""
+        # Only a press on an idle, empty prompt counts towards leaving: a Ctrl-C that cancelled
+        # a response or cleared the line, pressed twice quickly, must not end the session.
+        now = time.monotonic()
+        if self.shell.cancellable():
+            self._last_ctrl_c = 0.0
+            self.shell.spawn(actions.interrupt(self.shell))
+            return
+        buffer = event.app.current_buffer
+        if buffer.text:
+            self._last_ctrl_c = 0.0
+            buffer.reset()
+            return
+        previous, self._last_ctrl_c = self._last_ctrl_c, now
+        if now - previous < DOUBLE_CTRL_C:
+            event.app.exit(exception=KeyboardInterrupt())
+            return
+        self.shell.say("(Ctrl-C again to leave, or Ctrl-D)")
+
+    # -- the loops --------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Connect, then read lines until quit. A failure to connect at start raises
+        ``ConnectError`` (exit 3); later losses are shown and ``reconnect`` opens anew."""
+        session = await self.shell.connect()
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                self._tasks = tasks
+                # Receive loop: cancelled by the prompt loop on reconnect (then replaced) and
+                # below when it ends; it also ends by itself when the connection closes.
+                self._receiver = tasks.create_task(self.shell.receive_loop(session))
+                # Redraw ticker: cancelled below when the prompt loop ends.
+                ticker = tasks.create_task(self._tick())
+                try:
+                    return await self._prompt_loop()  # this task: reads lines, owns the socket
+                finally:
+                    ticker.cancel()
+                    self._receiver.cancel()
+        finally:
+            await self.shell.disconnect()  # in the task that connected, as open_session needs
+
+    async def _prompt_loop(self) -> int:
+        while True:
+            try:
+                line = await self.prompt.prompt_async(set_exception_handler=False)
+            except EOFError:  # Ctrl-D on an empty line
+                return ExitCode.OK
+            except KeyboardInterrupt:  # Ctrl-C twice on an empty line
+                return ExitCode.INTERRUPTED
+            action = await self.shell.execute(line)
+            self.executed += 1
+            if action is Action.QUIT:
+                return ExitCode.OK
+            if action is Action.RECONNECT:
+                await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        assert self._tasks is not None and self._receiver is not None
+        self._receiver.cancel()
+        await asyncio.wait([self._receiver])  # its end, without raising its cancellation
+        if self.shell.session is not None and self.shell.state == "connected":
+            self.shell.lose_active(self.shell.session)  # cut off by the reconnect
+        await self.shell.disconnect()
+        self.shell.say("reconnecting…")
+        try:
+            session = await self.shell.connect()
+        except RtcError as exc:
+            self.shell.say(f"reconnect failed: {exc.message}", "bold red")
+            return
+        self._receiver = self._tasks.create_task(self.shell.receive_loop(session))
+
+
+async def run_repl(
+    endpoint: Endpoint,
+    *,
+    view: str = "events",
+    console: RichConsole | None = None,
+    input: Input | None = None,
+    output: Output | None = None,
+    history: Path | None = None,
+    token_delay_ms: float = 20,
+    record: Recorder | None = None,
+) -> int:
+    """Run the console until the user leaves; returns the exit code (0, or 130 for Ctrl-C).
+
+    ``console`` receives the scrollback (panels, rows, notes); by default a rich console on the
+    terminal through ``patch_stdout``. ``input``/``output`` default to the prompt-toolkit app
+    session's (tests use ``create_pipe_input`` and ``DummyOutput``).
+    """
+    path = history or history_file(os.environ)
+    if console is None:
+        if input is None and not sys.stdin.isatty():
+            raise UsageError("rtc repl needs a terminal; for scripts use rtc create")
+        with patch_stdout(raw=True):
+            out = console_for_repl(sys.stdout)
+            return await _run(endpoint, view, out, input, output, path, token_delay_ms, record)
+    return await _run(endpoint, view, console, input, output, path, token_delay_ms, record)
+
+
+async def _run(
+    endpoint: Endpoint,
+    view: str,
+    out: RichConsole,
+    input: Input | None,
+    output: Output | None,
+    path: Path,
+    token_delay_ms: float,
+    record: Recorder | None = None,
+) -> int:
+    shell = Shell(endpoint, out, view=view, token_delay_ms=token_delay_ms, record=record)
+    history, problem = open_history(path, endpoint.secrets)
+    if problem:
+        shell.say(problem, "yellow")
+    return await Repl(shell, history=history, input=input, output=output).run()

@@ -1,0 +1,228 @@
+"""The sans-I/O half of pipe mode: directives and the end-of-work rule.
+
+The input reader is ``jsonstream.JsonStream``. ``parse_directive`` reads
+``{"rtc": "wait"|"sleep", ...}`` objects; ``Ledger`` says what sent events are still owed an
+answer. ``pipe.py`` does the I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from realtime_cli.protocol.events import (
+    BETA_TO_GA,
+    JSON,
+    Client,
+    Server,
+    ga_type,
+)
+from realtime_cli.protocol.fields import obj as _obj
+from realtime_cli.protocol.schema import show
+
+LAST_RESPONSE = "$last_response"
+SERVER_TYPES = frozenset({*Server, *BETA_TO_GA})
+
+
+# -- the end-of-work rule (pure) -----------------------------------------------------------------
+
+# What answers each client event (protocol.md §2). input_audio_buffer.append expects nothing; an
+# `error` naming the event's event_id answers any of them. conversation.item.created is the beta
+# server's single answer to conversation.item.create.
+ANSWERS: dict[str, tuple[str, ...]] = {
+    Client.session_update: (Server.session_updated,),
+    Client.input_audio_buffer_commit: (Server.input_audio_buffer_committed,),
+    Client.input_audio_buffer_clear: (Server.input_audio_buffer_cleared,),
+    Client.output_audio_buffer_clear: (Server.output_audio_buffer_cleared,),
+    Client.conversation_item_create: (
+        Server.conversation_item_done,
+        Server.conversation_item_created,
+    ),
+    Client.conversation_item_retrieve: (Server.conversation_item_retrieved,),
+    Client.conversation_item_delete: (Server.conversation_item_deleted,),
+    Client.conversation_item_truncate: (Server.conversation_item_truncated,),
+    Client.response_create: (Server.response_created,),
+    Client.response_cancel: (Server.response_done,),
+}
+
+
+def _key(event: JSON) -> str | None:
+    """The id that ties an answer to its request: an item id or a response id."""
+    type_ = event.get("type")
+    if type_ in (Server.response_done, Server.response_created):
+        value = _obj(event.get("response")).get("id")
+    elif type_ == Client.response_cancel:
+        value = event.get("response_id")
+    elif isinstance(event.get("item"), dict):  # item.create, item.done, item.retrieved
+        value = event["item"].get("id")
+    else:  # retrieve, delete, truncate and their answers
+        value = event.get("item_id")
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class Owed:
+    """A sent client event still waiting for its answer, and the input line it came from."""
+
+    event: JSON
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.event.get('type')} {self.event.get('event_id') or ''}".rstrip() + where
+
+
+class Ledger:
+    """What is still owed an answer: the end-of-work rule, fed with both directions, no I/O.
+
+    An answer settles the oldest owed event it can answer whose key (item id, response id) is
+    the answer's, or else the oldest one without a key. Every response seen in
+    ``response.created`` is owed its ``response.done`` (also those the server starts itself).
+    """
+
+    def __init__(self) -> None:
+        self.owed: list[Owed] = []
+        self.active: dict[str, int | None] = {}  # response id -> the input line that created it
+        self.lines: dict[str, int | None] = {}  # every response id seen -> its input line
+        self._foreign: set[str] = set()  # items the server made (model output, commits)
+        self._cancels = 0  # response.cancel events sent so far
+
+    @property
+    def settled(self) -> bool:
+        return not self.owed and not self.active
+
+    def describe(self) -> list[str]:
+        waiting = [f"{o.describe()} → {'/'.join(ANSWERS[o.event['type']])}" for o in self.owed]
+        for response_id, line in self.active.items():
+            waiting.append(f"{response_id}{f' (line {line})' if line else ''} → response.done")
+        return waiting
+
+    def sent(self, event: JSON, line: int | None = None) -> None:
+        if event.get("type") == Client.response_cancel:
+            self._cancels += 1
+        if event.get("type") in ANSWERS:
+            self.owed.append(Owed(event, line))
+
+    def received(self, event: JSON) -> bool:
+        """Take one server event; True when it is a response.done the input did not ask for."""
+        type_ = ga_type(str(event.get("type")))
+        if type_ == Server.error:
+            self._settle_error(_obj(event.get("error")).get("event_id"))
+            return False
+        if type_ == Server.response_output_item_added:
+            self._foreign.add(str(_obj(event.get("item")).get("id")))
+        elif type_ == Server.input_audio_buffer_committed:
+            self._foreign.add(str(event.get("item_id")))
+        key = _key(event)
+        done_item = type_ in (Server.conversation_item_done, Server.conversation_item_created)
+        if done_item and key in self._foreign:
+            return False
+        settled = self._settle(type_, key)
+        if type_ == Server.response_created and key:
+            line = settled.line if settled else None
+            self.active[key] = self.lines[key] = line
+        if type_ == Server.response_done and key:
+            self.active.pop(key, None)
+            return not self._ok(_obj(event.get("response")))
+        return False
+
+    def _ok(self, response: JSON) -> bool:
+        status = response.get("status")
+        if status == "cancelled":
+            reason = _obj(response.get("status_details")).get("reason")
+            return self._cancels > 0 and reason in (None, "client_cancelled")
+        return status == "completed"
+
+    def _settle(self, type_: str, key: str | None) -> Owed | None:
+        candidates = [o for o in self.owed if type_ in ANSWERS[o.event["type"]]]
+        keyed = [o for o in candidates if key is not None and _key(o.event) == key]
+        found = keyed or [o for o in candidates if _key(o.event) is None]
+        if found:
+            self.owed.remove(found[0])
+        return found[0] if found else None
+
+    def _settle_error(self, event_id: Any) -> None:
+        # Without an event_id (--no-event-ids) errors come back in order: the oldest one without.
+        want = event_id if isinstance(event_id, str) else None
+        for owed in self.owed:
+            if owed.event.get("event_id") == want:
+                self.owed.remove(owed)
+                return
+
+
+# -- directives ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wait:
+    types: tuple[str, ...]
+    fields: JSON
+    timeout: float | None = None
+
+    def matches(self, event: JSON) -> bool:
+        if ga_type(str(event.get("type"))) not in self.types:
+            return False
+        response, item = _obj(event.get("response")), _obj(event.get("item"))
+        for key, want in self.fields.items():
+            found = [o[key] for o in (event, response, item) if key in o]
+            found += [response.get("id")] if key == "response_id" else []
+            found += [item.get("id")] if key == "item_id" else []
+            if want not in found:
+                return False
+        return True
+
+    def describe(self) -> str:
+        extra = "".join(f" {k}={show(v)}" for k, v in self.fields.items())
+        return "|".join(self.types) + extra
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+def _seconds(value: Any, name: str) -> float:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a number of seconds >= 0, got {show(value)}")
+    return float(value)
+
+
+def parse_directive(obj: JSON) -> Wait | Sleep:
+    """An ``{"rtc": ...}`` input object; ``ValueError`` says what is wrong with it."""
+    name = obj.get("rtc")
+    if name == "sleep":
+        extra = sorted(set(obj) - {"rtc", "seconds"})
+        if extra:
+            raise ValueError(f"sleep takes only 'seconds', got {extra[0]!r}")
+        return Sleep(_seconds(obj.get("seconds"), "sleep: 'seconds'"))
+    if name != "wait":
+        raise ValueError(f'unknown directive {show(name)} (use "wait" or "sleep")')
+    types = obj.get("for")
+    types = [types] if isinstance(types, str) else types
+    if not types or not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise ValueError("wait: 'for' must be a server event type or a list of them")
+    for type_ in types:
+        if type_ not in SERVER_TYPES:
+            raise ValueError(f"wait: unknown server event type {type_!r}")
+    timeout = obj.get("timeout")
+    fields = {k: v for k, v in obj.items() if k not in ("rtc", "for", "timeout")}
+    return Wait(
+        tuple(ga_type(t) for t in types),
+        fields,
+        None if timeout is None else _seconds(timeout, "wait: 'timeout'"),
+    )
+
+
+def substitute(value: Any, last_response: str | None) -> Any:
+    """``value`` with every ``"$last_response"`` string replaced (``LookupError`` if none yet)."""
+    if value == LAST_RESPONSE:
+        if last_response is None:
+            raise LookupError(f"{LAST_RESPONSE}: no response.created has been received yet")
+        return last_response
+    if isinstance(value, dict):
+        return {k: substitute(v, last_response) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, last_response) for v in value]
+    return value

@@ -1,0 +1,180 @@
+"""The client's WebSocket connection: connect, send, receive, close. The only client module
+that imports websockets.
+
+Every failure to connect becomes a one-line ``ConnectError`` (refused, DNS, TLS, HTTP status at
+the handshake with the body's message); a close while reading becomes ``ConnectionLost`` with the
+close code and reason, so callers can tell a fatal close (3000 invalid key, 4000 invalid model)
+from a dropped connection. Headers are never put in a message: they carry the key. (A server
+may still echo them, in a handshake error's body or a close reason: ``client.open_session``
+scrubs every error it lets out with the endpoint's secrets.)
+Proxies come from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ...): websockets' default,
+which nothing here turns off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidProxy,
+    InvalidStatus,
+    InvalidURI,
+    WebSocketException,
+)
+from websockets.proxy import get_proxy
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
+
+from realtime_cli import __version__
+from realtime_cli.endpoint.endpoint import redact_url
+from realtime_cli.endpoint.urls import shown_url
+from realtime_cli.errors import ConnectError, ConnectionLost, UsageError
+from realtime_cli.protocol.events import JSON, encode
+
+USER_AGENT = f"rtc/{__version__}"
+
+
+def _where(url: str) -> str:
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:  # too broken to parse: connect() says so
+        return "the endpoint"
+    return netloc.rpartition("@")[2] or "the endpoint"
+
+
+def _status_message(exc: InvalidStatus) -> str:
+    """'HTTP 401 at the handshake: <the body's message>' (JSON error bodies are unwrapped)."""
+    response = exc.response
+    text = response.body.decode("utf-8", "replace").strip() if response.body else ""
+    try:
+        body: Any = json.loads(text)
+        error = body.get("error") if isinstance(body, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        text = str(message or (error if isinstance(error, str) else "") or text)
+    except ValueError:
+        pass
+    text = " ".join(text.split())[:200]
+    reason = f"{response.status_code} {response.reason_phrase}".strip()
+    return f"HTTP {reason} at the handshake" + (f": {text}" if text else "")
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy websockets will use for ``url`` (from ``HTTPS_PROXY``, ``NO_PROXY``, ...)."""
+    try:
+        return get_proxy(parse_uri(url))
+    except (InvalidURI, ValueError):
+        return None
+
+
+class Transport:
+    """One open WebSocket to a Realtime endpoint.
+
+    ``recv`` and ``send`` may run in sibling tasks (websockets allows one reader and many
+    writers). Cancelling ``recv`` is safe: no frame is lost, it stays queued for the next call.
+    """
+
+    def __init__(self, connection: ClientConnection, url: str) -> None:
+        self._connection = connection
+        self.url = url
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        subprotocols: Sequence[str] = (),
+        open_timeout: float = 15.0,
+    ) -> Transport:
+        where = _where(url)
+        try:
+            connection = await ws_connect(
+                url,
+                additional_headers=dict(headers or {}),
+                subprotocols=[Subprotocol(p) for p in subprotocols] or None,
+                user_agent_header=USER_AGENT,
+                open_timeout=open_timeout,
+                # Realtime frames can be large (audio, full item retrievals): no size cap, and
+                # no compression, as the official SDK does.
+                max_size=None,
+                compression=None,
+                ping_interval=20,
+                ping_timeout=20,
+            )
+        except InvalidURI as exc:
+            raise UsageError(f"invalid url {redact_url(url)!r}: {exc.msg}") from None
+        except InvalidProxy as exc:  # the proxy URL may hold a password: never shown
+            raise ConnectError(f"invalid proxy {redact_url(exc.proxy)!r}: {exc.msg}") from None
+        except ImportError:  # websockets needs python-socks for a SOCKS proxy
+            raise ConnectError(
+                f"{where}: connecting through a SOCKS proxy needs python-socks "
+                "(pip install python-socks)"
+            ) from None
+        except InvalidStatus as exc:
+            raise ConnectError(f"{where}: {_status_message(exc)}") from None
+        except InvalidHandshake as exc:
+            raise ConnectError(f"{where}: websocket handshake failed: {exc}") from None
+        except TimeoutError:
+            raise ConnectError(f"{where}: timed out after {open_timeout:g}s connecting") from None
+        except socket.gaierror as exc:
+            raise ConnectError(f"{where}: cannot resolve host ({exc.strerror})") from None
+        except ssl.SSLError as exc:
+            raise ConnectError(f"{where}: TLS error: {exc.reason or exc}") from None
+        except ConnectionRefusedError:
+            raise ConnectError(f"{where}: connection refused") from None
+        except OSError as exc:
+            raise ConnectError(f"{where}: {exc.strerror or exc}") from None
+        except WebSocketException as exc:
+            raise ConnectError(f"{where}: {exc}") from None
+        except ValueError as exc:
+            # A last resort: endpoints.select checks URLs, headers and subprotocols first, but a
+            # value websockets or urllib still refuses ("Port out of range") is one line too.
+            raise UsageError(f"cannot connect to {shown_url(url)!r}: {exc}") from None
+        return cls(connection, url)
+
+    async def send(self, event: JSON) -> str:
+        """Send one client event; returns the exact text sent (for recording)."""
+        text = encode(event)
+        try:
+            await self._connection.send(text)
+        except ConnectionClosed as exc:
+            raise self._lost(exc) from None
+        return text
+
+    async def recv(self) -> str | bytes:
+        """The next frame as received. Raises ``ConnectionLost`` when the socket closes."""
+        try:
+            return await self._connection.recv()
+        except ConnectionClosed as exc:
+            raise self._lost(exc) from None
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close politely; bounded in time so an unresponsive server can't hold rtc open."""
+        try:
+            async with asyncio.timeout(3):
+                await self._connection.close(code, reason)
+        except (TimeoutError, OSError, WebSocketException):
+            pass
+
+    @property
+    def close_code(self) -> int | None:
+        return self._connection.close_code
+
+    def _lost(self, exc: ConnectionClosed) -> ConnectionLost:
+        frame = exc.rcvd
+        code = frame.code if frame else None
+        reason = frame.reason if frame else ""
+        if code is None:
+            detail = "closed without a close frame"
+        else:
+            detail = f"closed with code {code}" + (f" ({reason})" if reason else "")
+        return ConnectionLost(f"connection to {_where(self.url)} {detail}", code, reason)
