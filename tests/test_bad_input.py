@@ -17,9 +17,9 @@ import test_repl
 from cli_run import rtc
 from test_repl import Console_
 
-from realtime_cli.cli import parse_create, response_options
+from realtime_cli.protocol.create_grammar import parse_create, response_options
 from realtime_cli.console.parse import Chat, Command, classify, help_sections, json_unfinished
-from realtime_cli.endpoint.endpoint import select_endpoint
+from realtime_cli.endpoint.select import select_endpoint
 from realtime_cli.errors import UsageError
 from realtime_cli.oneshot import CreateJob, _Run, run_create
 from realtime_cli.pipe.ledger import parse_directive

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from realtime_cli.endpoint.endpoint import Endpoint, redact, redact_url, select_endpoint
+from realtime_cli.endpoint.endpoint import Endpoint
+from realtime_cli.endpoint.select import select_endpoint
+from realtime_cli.protocol.redact import redact, redact_url
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
 

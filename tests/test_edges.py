@@ -24,11 +24,12 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 
 from realtime_cli.closed_pipe import silence
-from realtime_cli.endpoint.endpoint import KEY_PROTOCOL, Endpoint
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.endpoint.profiles import parse
 from realtime_cli.endpoint.select import ConnectionOptions, Selection, select
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.oneshot import CreateJob, run_create
+from realtime_cli.protocol.service import KEY_PROTOCOL
 from realtime_cli.session.recording import Recorder
 from realtime_cli.session.transport import Transport
 from realtime_cli.tools.doctor import FAIL, NOT_RUN, PASS, probe

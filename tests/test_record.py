@@ -26,7 +26,8 @@ from test_repl import Console_
 
 from realtime_cli import __version__
 from realtime_cli.console.shell import Shell
-from realtime_cli.endpoint.endpoint import Endpoint, select_endpoint
+from realtime_cli.endpoint.endpoint import Endpoint
+from realtime_cli.endpoint.select import select_endpoint
 from realtime_cli.session.recording import Recorder
 
 KEY = "sk-test-SECRET0123456789abcdefWXYZ"

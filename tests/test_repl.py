@@ -21,7 +21,7 @@ from rich.console import Console
 
 from realtime_cli.console.shell import Shell
 from realtime_cli.console.terminal import Repl
-from realtime_cli.endpoint.endpoint import select_endpoint
+from realtime_cli.endpoint.select import select_endpoint
 from realtime_cli.protocol.tracker import ResponseState
 from realtime_cli.render import responses_table
 

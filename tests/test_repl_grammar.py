@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from realtime_cli.console.actions import CREATE_METAVARS, CREATE_SHORT, create_options
+from realtime_cli.console.actions import create_options
 from realtime_cli.console.live_region import (
     Status,
     live_fragments,
@@ -174,24 +174,30 @@ def test_create_help_shows_short_flags_and_what_values_look_like() -> None:
     ]
 
 
-def test_the_short_flags_shown_are_exactly_those_rtc_create_takes() -> None:
-    from realtime_cli.cli import parse_create
+def test_rtc_create_and_the_console_take_the_same_create_options() -> None:
+    """One grammar: typer's ``rtc create`` declares exactly the grammar's options (long and
+    short flags, metavars), and the console's parser reads a line as typer reads argv."""
+    import typer
 
-    for long, short in CREATE_SHORT.items():
-        assert parse_create([short, "k=v"]) == parse_create([long, "k=v"])
-    default = parse_create([])
-    for letter in string.ascii_letters:
-        flag = f"-{letter}"
-        if flag in CREATE_SHORT.values():
-            continue
-        try:
-            params = parse_create([flag, "x"])
-        except UsageError:
-            continue
-        # A new short flag of an option the console takes: add it to actions.CREATE_SHORT.
-        assert {k for k in params if params[k] != default[k]} <= set(NOT_IN_CONSOLE), flag
+    from realtime_cli.cli import app
+    from realtime_cli.protocol.create_grammar import CREATE_OPTIONS, parse_create
+
+    command = typer.main.get_command(app).commands["create"]  # type: ignore[attr-defined]
+    declared = {
+        param.opts[0]: (tuple(param.opts[1:]), param.metavar)
+        for param in command.params
+        if param.param_type_name == "option"
+    }
+    for opt in CREATE_OPTIONS:
+        assert declared[opt.name] == ((opt.short,) if opt.short else (), opt.metavar), opt.name
+    argv = ["hi", "-i", "be brief", "-m", "a=1", "--metadata=b=2", "-sx=1", "--cancel-after", "2"]
+    with command.make_context("create", list(argv)) as ctx:
+        cli_params = {k: v for k, v in ctx.params.items() if k in parse_create([])}
+    parsed = parse_create(argv)
+    assert parsed == cli_params
+    assert parsed["metadata"] == ["a=1", "b=2"] and parsed["set_"] == ["x=1"]
     names = {opt.name for opt in create_options()}
-    assert set(CREATE_METAVARS) <= names and set(CREATE_SHORT) <= names
+    assert "--instructions" in names and not names & set(NOT_IN_CONSOLE.values())
 
 
 # -- completion -------------------------------------------------------------------------------

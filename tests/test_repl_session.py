@@ -20,7 +20,7 @@ from test_repl import Console_, flat
 from test_secrets import MCP_HEADER, MCP_PLAIN, MCP_TOKEN, MCP_TOOL
 
 from realtime_cli.console.terminal import open_history, run_repl
-from realtime_cli.endpoint.endpoint import select_endpoint
+from realtime_cli.endpoint.select import select_endpoint
 from realtime_cli.protocol.tracker import ResponseState
 
 # The harness's fixtures (pytest finds fixtures by module attribute).

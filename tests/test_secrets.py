@@ -21,9 +21,11 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from realtime_cli.cli.params import Connection
-from realtime_cli.endpoint.endpoint import KEY_PROTOCOL, Endpoint, redact, redact_tools, redact_url
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.endpoint.profiles import ConfigFile, Profile
 from realtime_cli.endpoint.select import ConnectionOptions, select
+from realtime_cli.protocol.redact import redact, redact_tools, redact_url
+from realtime_cli.protocol.service import KEY_PROTOCOL
 
 console_factory = test_repl.console_factory  # the console harness (pytest finds it by name)
 

@@ -9,15 +9,11 @@ from realtime_cli.cli import run  # isort: skip  # noqa: F401
 from realtime_cli.cli import tools  # isort: skip  # noqa: F401
 from realtime_cli.cli import settings  # isort: skip  # noqa: F401
 from realtime_cli.cli.app import app, main
-from realtime_cli.cli.run import create_option_specs, parse_create, response_options
 from realtime_cli.cli.tools import COMPLETION_FILES, completion_script
 
 __all__ = [
     "COMPLETION_FILES",
     "app",
     "completion_script",
-    "create_option_specs",
     "main",
-    "parse_create",
-    "response_options",
 ]

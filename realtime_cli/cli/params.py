@@ -13,7 +13,7 @@ import inspect
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -22,6 +22,7 @@ import typer
 
 from realtime_cli.endpoint.endpoint import CONNECTION_OPTIONS, Endpoint
 from realtime_cli.errors import UsageError
+from realtime_cli.protocol.create_grammar import Opt
 
 if TYPE_CHECKING:
     from realtime_cli.endpoint.select import Selection
@@ -219,6 +220,61 @@ def connects(*, record: bool = False) -> Callable[[Command], Command]:
 
         parameters = [*own, *added]
         wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _typer_parameter(opt: Opt) -> inspect.Parameter:
+    """One option of the shared grammar as a typer parameter (annotation and default)."""
+    flags = (opt.name, opt.short) if opt.short else (opt.name,)
+    declared: Any
+    default: Any = None
+    if opt.kind == "flag":
+        declared, default = bool, False
+        info = typer.Option(*flags, help=opt.help)
+    elif opt.kind == "seconds":
+        declared = float | None
+        info = typer.Option(*flags, help=opt.help, metavar=opt.metavar, min=0, callback=finite)
+    else:
+        value: Any = Path if opt.kind == "file" else str
+        if opt.choices:
+            value = Literal.__getitem__(opt.choices)
+        declared = (list[value] if opt.repeat else value) | None
+        info = typer.Option(*flags, help=opt.help, metavar=opt.metavar, show_default=False)
+    return inspect.Parameter(
+        opt.key,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[declared, info],
+    )
+
+
+def grammar(options: Sequence[Opt], *, prompt_help: str) -> Callable[[Command], Command]:
+    """Declare a command's PROMPT and options from a grammar shared with the console
+    (``protocol.create_grammar``); the command receives them as ``params`` by name, exactly as
+    the console's parser returns them."""
+    prompt = inspect.Parameter(
+        "prompt",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        default=None,
+        annotation=Annotated[
+            str | None, typer.Argument(help=prompt_help, show_default=False, metavar="PROMPT")
+        ],
+    )
+    parameters = [prompt, *(_typer_parameter(opt) for opt in options)]
+    names = [p.name for p in parameters]
+
+    def decorate(command: Command) -> Command:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for name, p in signature.parameters.items() if name != "params"]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            params = {name: kwargs.pop(name) for name in names}
+            return command(*args, params=params, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=[*parameters, *own])  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate

@@ -1,9 +1,9 @@
 """The console's commands. Each handler takes the shell, the words after the command name and
 the line as typed (so a server error can name the line that caused it).
 
-``create`` is parsed by ``cli.parse_create``, the very command ``rtc create`` runs: the shell and
-the console share one grammar. The CLI (and typer) is imported only when a ``create`` line runs or
-its options are listed (help, completion). The console-only commands use ``commands.parse_args``.
+``create`` is parsed with the one ``create`` grammar (``protocol.create_grammar``) that ``rtc
+create`` declares its options from: the shell and the console cannot drift. The console-only
+commands use ``parse.parse_args``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from realtime_cli.console.command_table import COMMANDS, Opt
+from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
     NOT_IN_CONSOLE,
     help_sections,
@@ -26,6 +25,12 @@ from realtime_cli.console.parse import (
 )
 from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.protocol import events
+from realtime_cli.protocol.create_grammar import (
+    CREATE_OPTIONS,
+    Opt,
+    parse_create,
+    response_options,
+)
 from realtime_cli.protocol.events import JSON, Client
 from realtime_cli.protocol.response_options import build_response, checked, set_path
 from realtime_cli.render import (
@@ -43,50 +48,21 @@ if TYPE_CHECKING:
 Handler = Callable[["Shell", list[str], str], Awaitable[None]]
 
 
-# How the console's help shows values of ``rtc create`` options whose metavar is only their name
-# (``--metadata METADATA``), and their short flags (``create_option_specs`` lists long names).
-# tests/test_repl_grammar.py checks both against what ``parse_create`` accepts.
-CREATE_METAVARS = {
-    "--instructions": "TEXT",
-    "--metadata": "KEY=VALUE",
-    "--input": "TEXT",
-    "--tool-choice": "MODE|NAME",
-    "--event-id": "ID",
-    "--set": "PATH=VALUE",
-}
-CREATE_SHORT = {"--instructions": "-i", "--metadata": "-m", "--set": "-s"}
-
-
-@functools.cache
 def create_options() -> tuple[Opt, ...]:
     """The options of ``rtc create`` that mean something in the console."""
-    from realtime_cli.cli import create_option_specs
-
-    skip = set(NOT_IN_CONSOLE.values())
-    return tuple(
-        Opt(
-            name,
-            "|".join(choices) if choices else CREATE_METAVARS.get(name, metavar),
-            help,
-            choices,
-            short=CREATE_SHORT.get(name),
-        )
-        for name, metavar, help, choices in create_option_specs()
-        if name not in skip
-    )
+    return tuple(opt for opt in CREATE_OPTIONS if opt.console)
 
 
 async def create(shell: Shell, args: list[str], line: str) -> None:
-    from realtime_cli.cli import parse_create, response_options
-
     args, force = split_force(args)
+    refused = {
+        flag: f"{flag} is an option of `rtc create`, not of the console"
+        for flag in NOT_IN_CONSOLE.values()
+    }
     try:
-        params = parse_create(args)
+        params = parse_create(args, create_options(), refused=refused)
     except UsageError as exc:
         raise UsageError("create: " + " ".join(exc.message.split())) from None
-    for key, flag in NOT_IN_CONSOLE.items():
-        if params.get(key) not in (None, False, (), []):
-            raise UsageError(f"create: {flag} is an option of `rtc create`, not of the console")
     response = build_response(response_options(params))
     if response.get("conversation") != "none" and not force:
         shell.guard("add --conversation none (out-of-band) or --force")

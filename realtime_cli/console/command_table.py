@@ -7,22 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from realtime_cli.protocol.create_grammar import Opt
 from realtime_cli.protocol.events import MODALITIES, VOICES
 
 VIEWS = ("events", "responses", "quiet")
 TURN_DETECTION = ("none", "server_vad", "semantic_vad")
-
-
-@dataclass(frozen=True)
-class Opt:
-    """One option of a console-only command. ``metavar`` None means a flag."""
-
-    name: str
-    metavar: str | None = None
-    help: str = ""
-    choices: tuple[str, ...] = ()
-    repeat: bool = False
-    short: str | None = None  # e.g. -i (only create's options have one)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,8 @@ array of them, or several objects one after another, as pipe mode reads them); a
 first word is a command name, optionally written ``/name``); otherwise a chat message. A command
 that takes no arguments (``quit``, ``reconnect``, ...) followed by more words is a chat message
 too: "quit smoking tips" is a question, not a way out (``/quit ...`` is always the command, and
-an error). ``create`` is parsed with the very command ``rtc create`` uses (``cli.parse_create``,
-loaded by ``actions``), so shell and console never drift; this module loads neither typer nor the
-CLI.
+an error). ``create`` is parsed with the grammar ``rtc create`` declares its options from
+(``protocol.create_grammar``), so shell and console never drift.
 """
 
 from __future__ import annotations
@@ -30,10 +29,10 @@ from realtime_cli.console.command_table import (
     LINE_RULES,
     SESSION_OPTIONS,
     VIEWS,
-    Opt,
 )
 from realtime_cli.endpoint.endpoint import CONNECTION_OPTIONS
 from realtime_cli.errors import UsageError
+from realtime_cli.protocol.create_grammar import CREATE_OPTIONS, Opt
 from realtime_cli.protocol.events import (
     JSON,
     MODALITIES,
@@ -49,9 +48,7 @@ from realtime_cli.protocol.json_reader import Bad, JsonStream
 # Options of `rtc create` that belong to the start of a one-shot run, not to the console.
 NOT_IN_CONSOLE = {
     **CONNECTION_OPTIONS,
-    "json_output": "--json",
-    "show_events": "--events",
-    "timeout": "--timeout",
+    **{opt.key: opt.name for opt in CREATE_OPTIONS if not opt.console},
     "record": "--record",
     "record_audio": "--record-audio",
 }

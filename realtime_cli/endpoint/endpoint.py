@@ -1,6 +1,7 @@
-"""Which endpoint to talk to, with which key, and how to show it without the key.
+"""The endpoint rtc talks to, once chosen: URL, model, handshake headers and subprotocols, and
+every secret among them, so output can be scrubbed of them.
 
-Precedence is flag > environment > profile > default (the rules live in ``endpoints``; profiles
+Precedence is flag > environment > profile > default (the rules live in ``select``; profiles
 in ``profiles``, keys in ``keys``). With no URL and no key, rtc uses its built-in local server,
 so it works on a fresh machine with no account and no network.
 """
@@ -11,76 +12,9 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
-DEFAULT_MODEL = "gpt-realtime"
-# Query parameters that carry a secret in some deployments (Azure browsers put api-key there).
-# Query parameters that carry a secret: Azure browsers' api-key, bearer tokens, SAS signatures.
-SECRET_QUERY_KEYS = {
-    "api-key",
-    "api_key",
-    "key",
-    "token",
-    "access_token",
-    "client_secret",
-    "sig",
-    "signature",
-}
-# The subprotocol that carries a key (browsers cannot set headers): KEY_PROTOCOL + the key.
-KEY_PROTOCOL = "openai-insecure-api-key."
-# Secrets shorter than this are not scrubbed from output: "abc" cannot be told from ordinary
-# text, and replacing it everywhere would garble what rtc prints. Keys are far longer.
-MIN_SCRUBBED = 4
-_REDACTED = "****"
-
-
-def redact(secret: str) -> str:
-    """At most the last 4 characters of a secret, never more, and nothing of a short one
-    (under 12 characters, 4 would be a third of it)."""
-    return _REDACTED if len(secret) < 12 else "…" + secret[-4:]
-
-
-def _redact_once(value: Any) -> Any:
-    """``redact`` for a value that may already be redacted (left as it is) or not a string."""
-    if not isinstance(value, str):
-        return _REDACTED if value not in (None, "") else value
-    if value == _REDACTED or (value.startswith("…") and len(value) <= 5):
-        return value
-    return redact(value) if value else value
-
-
-def _redact_tool(tool: Any) -> Any:
-    if not isinstance(tool, dict):
-        return tool
-    changed = dict(tool)
-    if "authorization" in tool:
-        changed["authorization"] = _redact_once(tool["authorization"])
-    if isinstance(tool.get("headers"), dict):
-        changed["headers"] = {name: _redact_once(v) for name, v in tool["headers"].items()}
-    return changed if changed != tool else tool
-
-
-def redact_tools(value: Any) -> Any:
-    """``value`` (an event, or any JSON) with every tool's ``authorization`` and ``headers``
-    values redacted (an MCP server's token), wherever a ``tools`` list is: ``session.tools``,
-    ``response.tools``, a server's echo. ``value`` itself when there is nothing to redact, so
-    a frame can be kept as received. Already redacted values are left as they are."""
-    if isinstance(value, list):
-        items = [redact_tools(v) for v in value]
-        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
-    if not isinstance(value, dict):
-        return value
-    changed: dict[str, Any] = {}
-    for key, item in value.items():
-        if key == "tools" and isinstance(item, list):
-            new = [_redact_tool(tool) for tool in item]
-            new = new if any(a is not b for a, b in zip(new, item, strict=True)) else item
-        else:
-            new = redact_tools(item)
-        if new is not item:
-            changed[key] = new
-    return {**value, **changed} if changed else value
+from realtime_cli.protocol.redact import MIN_SCRUBBED, redact, redact_tools, redact_url
+from realtime_cli.protocol.service import DEFAULT_MODEL, KEY_PROTOCOL
 
 
 class ScrubbedStream:
@@ -103,21 +37,6 @@ class ScrubbedStream:
 
     def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, ...
         return getattr(self._stream, name)
-
-
-def redact_url(url: str) -> str:
-    """The URL for display: secret query values and user:password shown redacted (the result
-    is for people, not for connecting: a redacted value is left unquoted so it stays readable)."""
-    parts = urlsplit(url)
-    query = "&".join(
-        f"{quote(key, safe='')}="
-        + (redact(value) if key.lower() in SECRET_QUERY_KEYS else quote(value, safe="/:@"))
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    )
-    netloc = parts.netloc
-    if "@" in netloc:  # user:password@host
-        netloc = "****@" + netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 # Parameter → flag of every connection option, in the order help lists them. The command line
@@ -189,19 +108,3 @@ class Endpoint:
 
     def with_url(self, url: str) -> Endpoint:
         return dataclasses.replace(self, url=url)
-
-
-def select_endpoint(
-    *,
-    url: str | None,
-    api_key: str | None,
-    model: str | None,
-    local: bool,
-    environ: Mapping[str, str],
-) -> Endpoint:
-    """flag > environment > default, without profiles (``endpoints.select`` adds them);
-    with neither a URL nor a key, the local server."""
-    from realtime_cli.endpoint.select import ConnectionOptions, select
-
-    options = ConnectionOptions(url=url, api_key=api_key, model=model, local=local)
-    return select(options, environ, None).endpoint()

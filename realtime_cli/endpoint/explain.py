@@ -11,12 +11,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from realtime_cli.endpoint.endpoint import KEY_PROTOCOL, Endpoint, redact, redact_tools, redact_url
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.endpoint.headers import SECRET_HEADER
 from realtime_cli.endpoint.keys import command_text
 from realtime_cli.endpoint.profiles import ConfigFile, Profile
 from realtime_cli.endpoint.select import Selection
 from realtime_cli.errors import RtcError
+from realtime_cli.protocol.redact import redact, redact_tools, redact_url
+from realtime_cli.protocol.service import KEY_PROTOCOL
 
 Row = tuple[str, str, str]
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from realtime_cli.endpoint.endpoint import redact_url
 from realtime_cli.errors import UsageError
+from realtime_cli.protocol.redact import redact_url
 
 CONFIG_FILE = "config.toml"
 KINDS = ("openai", "azure", "url", "local")

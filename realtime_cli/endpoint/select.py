@@ -28,14 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from realtime_cli.endpoint.endpoint import (
-    DEFAULT_MODEL,
-    KEY_PROTOCOL,
-    MIN_SCRUBBED,
-    SECRET_QUERY_KEYS,
-    Endpoint,
-    redact_url,
-)
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.endpoint.headers import (
     SECRET_HEADER,
     credential,
@@ -57,6 +50,8 @@ from realtime_cli.endpoint.precedence import (
 from realtime_cli.endpoint.profiles import ConfigFile, Profile
 from realtime_cli.endpoint.urls import azure_url, checked_url, openai_url, with_query
 from realtime_cli.errors import ConnectError, UsageError
+from realtime_cli.protocol.redact import MIN_SCRUBBED, SECRET_QUERY_KEYS, redact_url
+from realtime_cli.protocol.service import DEFAULT_MODEL, KEY_PROTOCOL
 from realtime_cli.protocol.validate import validate
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -312,3 +307,19 @@ def _get(config: ConfigFile | None, name: str) -> Profile:
 
 def _host(url: str | None) -> str:
     return urlsplit(url or "").netloc.rpartition("@")[2] or "the endpoint"
+
+
+def select_endpoint(
+    *,
+    url: str | None,
+    api_key: str | None,
+    model: str | None,
+    local: bool,
+    environ: Mapping[str, str],
+) -> Endpoint:
+    """flag > environment > default, without profiles (``select`` adds them);
+    with neither a URL nor a key, the local server."""
+    from realtime_cli.endpoint.select import ConnectionOptions, select
+
+    options = ConnectionOptions(url=url, api_key=api_key, model=model, local=local)
+    return select(options, environ, None).endpoint()

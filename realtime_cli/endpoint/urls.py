@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from realtime_cli.endpoint.endpoint import redact_url
 from realtime_cli.endpoint.keys import control_name
 from realtime_cli.errors import UsageError
+from realtime_cli.protocol.redact import redact_url
 
 
 def with_query(url: str, params: Mapping[str, str | None]) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from realtime_cli.closed_pipe import silence
-from realtime_cli.endpoint.endpoint import Endpoint, redact_tools
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.pipe.ledger import (
     SERVER_TYPES,
@@ -38,6 +38,7 @@ from realtime_cli.pipe.ledger import (
 from realtime_cli.pipe.stdin_reader import StdinReader
 from realtime_cli.protocol.events import JSON, Server, encode, ga_type, response_cancel
 from realtime_cli.protocol.json_reader import Bad, JsonStream
+from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.schema import type_name
 from realtime_cli.protocol.tracker import ErrorInfo
 from realtime_cli.protocol.validate import validate

@@ -17,8 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from realtime_cli.endpoint.endpoint import redact_tools
 from realtime_cli.protocol.fields import TOO_DEEP, base64_size, text
+from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.summary import metadata_line, timings, usage_line
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
 from realtime_cli.render.safe import one_line, plain

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from realtime_cli.endpoint.endpoint import DEFAULT_MODEL, KEY_PROTOCOL
 from realtime_cli.protocol.events import JSON
+from realtime_cli.protocol.service import DEFAULT_MODEL, KEY_PROTOCOL
 from realtime_cli.server.wire import ERROR_TYPE, error_event
 
 # Path → the query parameter that names the model (Azure's preview path names a deployment).

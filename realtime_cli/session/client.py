@@ -19,9 +19,9 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from realtime_cli.endpoint.endpoint import Endpoint, redact_tools
+from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectError, ConnectionLost, RtcError
 from realtime_cli.protocol.events import (
     JSON,
@@ -31,12 +31,19 @@ from realtime_cli.protocol.events import (
     encode,
     parse_server_frame,
 )
+from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.response_options import checked
 from realtime_cli.protocol.tracker import Tracker, Update
 from realtime_cli.session.transport import Transport
 
-if TYPE_CHECKING:
-    from realtime_cli.session.recording import Recorder
+
+class Observer(Protocol):
+    """What ``open_session(record=...)`` needs of a recorder: to be told of the new session
+    (it hooks ``on_sent``/``on_frame``). A protocol, so this module does not import
+    ``recording``, which reads and writes the files that record sessions of this module."""
+
+    def attach(self, session: Session) -> None: ...
+
 
 FATAL_CLOSE_CODES = (3000, 4000)
 CANCEL_GRACE = 3.0  # how long Ctrl-C waits for a cancelled response's response.done
@@ -189,7 +196,7 @@ async def open_session(
     token_delay_ms: float = 20,
     open_timeout: float = 15.0,
     fill_ids: bool = True,
-    record: Recorder | None = None,
+    record: Observer | None = None,
 ) -> AsyncIterator[Session]:
     """Connect, wait for the first server event (handed to ``on_first``), yield the session.
     An endpoint with default session settings (a profile's ``session`` table) gets them as a
@@ -226,7 +233,7 @@ async def _opened(
     token_delay_ms: float,
     open_timeout: float,
     fill_ids: bool,
-    record: Recorder | None,
+    record: Observer | None,
 ) -> AsyncIterator[Session]:
     async with contextlib.AsyncExitStack() as stack:
         if endpoint.url is None:

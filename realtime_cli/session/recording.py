@@ -40,9 +40,9 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from realtime_cli import __version__
-from realtime_cli.endpoint.endpoint import redact_tools
 from realtime_cli.errors import UsageError
 from realtime_cli.protocol.events import JSON, Client, Refused, Server, encode, ga_type, loads
+from realtime_cli.protocol.redact import redact_tools
 
 if TYPE_CHECKING:
     from realtime_cli.session.client import Session

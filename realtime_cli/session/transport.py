@@ -36,10 +36,10 @@ from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
 from realtime_cli import __version__
-from realtime_cli.endpoint.endpoint import redact_url
 from realtime_cli.endpoint.urls import shown_url
 from realtime_cli.errors import ConnectError, ConnectionLost, UsageError
 from realtime_cli.protocol.events import JSON, encode
+from realtime_cli.protocol.redact import redact_url
 
 USER_AGENT = f"rtc/{__version__}"
 
