@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+# The console harness's fixtures (``console``, ``console_factory``), for every test module.
+from console_harness import console, console_factory  # noqa: F401
+
 from realtime_cli.server.app import running
 
 _ENV_VARS = (

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
@@ -23,6 +21,7 @@ from realtime_cli.console.parse import (
     parse_args,
     split_force,
 )
+from realtime_cli.console.shell import Handler, Shell
 from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.protocol import events
 from realtime_cli.protocol.create_grammar import (
@@ -41,11 +40,6 @@ from realtime_cli.render import (
     print_row,
     responses_table,
 )
-
-if TYPE_CHECKING:
-    from realtime_cli.console.shell import Shell
-
-Handler = Callable[["Shell", list[str], str], Awaitable[None]]
 
 
 def create_options() -> tuple[Opt, ...]:

@@ -12,13 +12,12 @@ import contextlib
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
-from realtime_cli.console.actions import HANDLERS
 from realtime_cli.console.parse import Chat, Command, RawEvents, classify
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, UsageError
@@ -68,20 +67,27 @@ class LogEntry:
     event: JSON
 
 
+# A console command: the shell, the words after the command name, the line as typed.
+Handler = Callable[["Shell", list[str], str], Awaitable[None]]
+
+
 class Shell:
-    """State and behaviour of one console; the command handlers live in ``actions``."""
+    """State and behaviour of one console. The command handlers live in ``actions`` (above
+    this module: they use a ``Shell``) and are handed in as ``handlers``."""
 
     def __init__(
         self,
         endpoint: Endpoint,
         out: RichConsole,
         *,
+        handlers: Mapping[str, Handler],
         view: str = "events",
         token_delay_ms: float = 20,
         log_size: int = LOG_SIZE,
         record: Recorder | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.handlers = handlers
         self.record = record  # --record: kept across reconnects, in one file
         # The scrollback minus the endpoint's secrets: whatever a server echoes or a user types,
         # no key reaches the screen (one choke point instead of every print).
@@ -301,7 +307,7 @@ class Shell:
                     return Action.QUIT
                 if parsed.name == "reconnect":
                     return Action.RECONNECT
-                await HANDLERS[parsed.name](self, parsed.args, line)
+                await self.handlers[parsed.name](self, parsed.args, line)
         except UsageError as exc:
             self.say(f"error: {exc.message}", "red")
         except ConnectionLost as exc:

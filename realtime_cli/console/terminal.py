@@ -352,7 +352,14 @@ async def _run(
     token_delay_ms: float,
     record: Recorder | None = None,
 ) -> int:
-    shell = Shell(endpoint, out, view=view, token_delay_ms=token_delay_ms, record=record)
+    shell = Shell(
+        endpoint,
+        out,
+        handlers=actions.HANDLERS,
+        view=view,
+        token_delay_ms=token_delay_ms,
+        record=record,
+    )
     history, problem = open_history(path, endpoint.secrets)
     if problem:
         shell.say(problem, "yellow")

@@ -10,7 +10,7 @@ from realtime_cli.endpoint.profiles import parse
 from realtime_cli.endpoint.select import ConnectionOptions, select
 from realtime_cli.tools.doctor import STEPS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def section() -> str:

@@ -13,24 +13,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import test_repl
 from cli_run import rtc
-from test_repl import Console_
+from console_harness import Console_
 
-from realtime_cli.protocol.create_grammar import parse_create, response_options
 from realtime_cli.console.parse import Chat, Command, classify, help_sections, json_unfinished
 from realtime_cli.endpoint.select import select_endpoint
 from realtime_cli.errors import UsageError
 from realtime_cli.oneshot import CreateJob, _Run, run_create
 from realtime_cli.pipe.ledger import parse_directive
 from realtime_cli.protocol import events
+from realtime_cli.protocol.create_grammar import parse_create, response_options
 from realtime_cli.protocol.events import FrameError, Refused, encode, loads, parse_server_frame
 from realtime_cli.protocol.json_reader import Bad, JsonStream, Value
 from realtime_cli.protocol.response_options import build_response, set_path
 from realtime_cli.protocol.validate import validate
 from realtime_cli.session.recording import Entry, Recorder, read
-
-console_factory = test_repl.console_factory  # the console harness's fixture
 
 DEEP = "[" * 100_000 + "]" * 100_000  # far beyond Python's recursion limit
 NOT_FINITE = ["NaN", "Infinity", "-Infinity", "1e999"]

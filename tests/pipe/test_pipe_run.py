@@ -20,7 +20,7 @@ from realtime_cli.errors import ExitCode
 from realtime_cli.pipe.run import PipeJob, run_pipe
 from realtime_cli.server.app import running
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RTC_PIPE = [sys.executable, "-m", "realtime_cli", "pipe"]
 KEY = "sk-test-SECRET0123456789abcdefWXYZ"
 

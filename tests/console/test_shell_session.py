@@ -1,5 +1,5 @@
 """More of the console through pipe input: sessions, reconnecting, history, completion, and
-what must never reach the screen (keys, escape sequences). The harness lives in test_repl."""
+what must never reach the screen (keys, escape sequences). The harness lives in console_harness."""
 
 from __future__ import annotations
 
@@ -10,22 +10,19 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import test_repl
 from conftest import ThreadServer
+from console_harness import Console_, flat
+from mcp_secrets import MCP_HEADER, MCP_PLAIN, MCP_TOKEN, MCP_TOOL
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
-from test_repl import Console_, flat
-from test_secrets import MCP_HEADER, MCP_PLAIN, MCP_TOKEN, MCP_TOOL
 
 from realtime_cli.console.terminal import open_history, run_repl
 from realtime_cli.endpoint.select import select_endpoint
 from realtime_cli.protocol.tracker import ResponseState
 
 # The harness's fixtures (pytest finds fixtures by module attribute).
-console = test_repl.console
-console_factory = test_repl.console_factory
 
 
 async def test_connection_loss_keeps_the_console_and_reconnect_opens_a_new_session(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPLETIONS = ROOT / "completions"
 FILES = {"bash": "rtc.bash", "zsh": "_rtc", "fish": "rtc.fish"}
 BIN = Path(sys.executable).parent  # where the `rtc` entry point was installed

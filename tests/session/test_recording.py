@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from cli_run import ROOT, RTC, rtc
+from console_harness import Console_
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from proxy import relay
 from rich.console import Console
-from test_repl import Console_
 
 from realtime_cli import __version__
+from realtime_cli.console.actions import HANDLERS
 from realtime_cli.console.shell import Shell
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.endpoint.select import select_endpoint
@@ -112,7 +113,7 @@ async def test_the_console_records_what_its_log_shows(server_url: str, tmp_path:
         endpoint = select_endpoint(
             url=server_url, api_key=None, model=None, local=False, environ={}
         )
-        shell = Shell(endpoint, out, view="events", record=recorder)
+        shell = Shell(endpoint, out, handlers=HANDLERS, view="events", record=recorder)
         console = Console_(pipe, shell, buffer)
         await console.wait_for("type help")
         await console.line("session --modality text", expect="session.updated")
@@ -144,7 +145,7 @@ async def test_a_console_reconnect_adds_a_header_and_keeps_one_clock(
         endpoint = select_endpoint(
             url=server_url, api_key=None, model=None, local=False, environ={}
         )
-        console = Console_(pipe, Shell(endpoint, out, record=recorder), buffer)
+        console = Console_(pipe, Shell(endpoint, out, handlers=HANDLERS, record=recorder), buffer)
         await console.wait_for("type help")
         await asyncio.sleep(0.05)
         await console.line("reconnect", expect="type help")

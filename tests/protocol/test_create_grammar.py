@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from realtime_cli.protocol.create_grammar import parse_create, response_options
 from realtime_cli.errors import UsageError
 from realtime_cli.protocol import events
+from realtime_cli.protocol.create_grammar import parse_create, response_options
 from realtime_cli.protocol.response_options import (
     ResponseOptions,
     build_response,

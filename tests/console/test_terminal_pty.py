@@ -13,7 +13,7 @@ import pexpect
 import pyte
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ROWS, COLUMNS = 40, 120
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_repl
 from cli_run import rtc
+from console_harness import Console_
 from proxy import relay, serving
-from test_repl import Console_
 from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -27,9 +26,7 @@ from realtime_cli.endpoint.select import ConnectionOptions, select
 from realtime_cli.protocol.redact import redact, redact_tools, redact_url
 from realtime_cli.protocol.service import KEY_PROTOCOL
 
-console_factory = test_repl.console_factory  # the console harness (pytest finds it by name)
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RTC = [sys.executable, "-m", "realtime_cli"]
 KEY = "sk-proj-LEAKCHECK-0123456789abcdefghijklmn"
 TURN = (
@@ -216,17 +213,7 @@ def test_a_close_reason_naming_the_key_is_not_shown(command: str) -> None:
 
 # -- MCP tokens in session settings ------------------------------------------------------------
 
-MCP_TOKEN = "mcp-TOKEN-0123456789abcdefPQRS"
-MCP_HEADER = "hdr-SECRET-0123456789abcdefTUVW"
-MCP_PLAIN = "eu-west-REGION-VALUE"  # a header whose name says nothing: redacted all the same
-MCP_TOOL = {
-    "type": "mcp",
-    "server_label": "docs",
-    "server_url": "https://mcp.example.com/sse",
-    "authorization": MCP_TOKEN,
-    "headers": {"X-Api-Key": MCP_HEADER, "X-Region": MCP_PLAIN},
-}
-MCP_SECRETS = (MCP_TOKEN, MCP_HEADER, MCP_PLAIN)
+from mcp_secrets import MCP_HEADER, MCP_SECRETS, MCP_TOKEN, MCP_TOOL  # noqa: E402
 
 
 def _mcp_profile(url: str) -> str:
