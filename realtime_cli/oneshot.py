@@ -131,12 +131,32 @@ class _Run:
         self.response: ResponseState | None = None
         self.we_cancelled = False
         self.answered_with_error = False
+        self._flush_scheduled = False
+        self._closed: StdoutClosed | None = None
+
+    def _written(self) -> None:
+        """Flush once the loop has nothing more at hand, not once per event: a burst of queued
+        events costs one write, yet a pause shows everything that came before it."""
+        if self._closed is not None:
+            raise self._closed
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_scheduled = False
+        try:
+            self.job.stdout.flush()
+        except StdoutClosed as exc:  # raised by the next write, in the run
+            self._closed = exc
+        except (OSError, ValueError):
+            pass
 
     def show(self, received: Received) -> None:
         if self.job.json_output:
             text = received.text if "\n" not in received.text else events.encode(received.event)
             self.job.stdout.write(text + "\n")
-            self.job.stdout.flush()
+            self._written()
             return
         if self.rows:
             self.rows.server(received.event, received.t)
@@ -146,7 +166,7 @@ class _Run:
         elif update.delta and not self.rows and update.response is self.response:
             text = clean(update.delta)
             self.job.stdout.write(text)
-            self.job.stdout.flush()
+            self._written()
             self.say.line.wrote(text)
 
     def finish_panel(self) -> None:
@@ -221,6 +241,9 @@ class _Run:
                 canceller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await canceller
+        self.flush()
+        if self._closed is not None:
+            raise self._closed
         self.finish_panel()
         return self.exit_code()
 

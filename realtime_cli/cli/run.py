@@ -36,7 +36,14 @@ def _root(
     ctx: typer.Context,
     version: Annotated[
         bool,
-        typer.Option("--version", "-V", help="Show the version and exit.", callback=show_version),
+        # Eager: answered before the other options are processed (and their validators built).
+        typer.Option(
+            "--version",
+            "-V",
+            help="Show the version and exit.",
+            callback=show_version,
+            is_eager=True,
+        ),
     ] = False,
     view: Annotated[
         Literal["events", "responses", "quiet"] | None,

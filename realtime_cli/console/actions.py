@@ -178,6 +178,8 @@ async def log(shell: Shell, args: list[str], line: str) -> None:
         if pattern is None or fnmatch.fnmatchcase(str(e.event.get("type")), pattern)
     ]
     chosen = chosen[-last_count(values.get("--last")) :]
+    if shell.log.dropped:  # said first: "no events of type session.*" may only mean "not now"
+        shell.say(shell.log.describe_bounds())
     if not chosen:
         shell.say("no events" + (f" of type {pattern}" if pattern else ""))
     for entry in chosen:

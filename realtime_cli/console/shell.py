@@ -11,13 +11,12 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
+from realtime_cli.console.event_log import LOG_SIZE, EventLog
 from realtime_cli.console.parse import Chat, Command, RawEvents, classify
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, UsageError
@@ -38,7 +37,6 @@ from realtime_cli.render import (
 from realtime_cli.session.client import Received, Session, open_session
 from realtime_cli.session.recording import Recorder
 
-LOG_SIZE = 5000  # events kept for `events` and `show` (sent and received)
 PENDING_GRACE = 5.0  # how long a sent response.create counts as "about to be active"
 PANEL_WIDTH = 120  # wider panels are mostly empty lines and long lines are hard to read
 YIELD_EVERY = 50  # during a burst, let keystrokes and redraws in every this many events
@@ -58,13 +56,6 @@ class Action(Enum):
     NONE = "none"
     QUIT = "quit"
     RECONNECT = "reconnect"
-
-
-@dataclass
-class LogEntry:
-    t: float
-    direction: str  # "→" sent, "←" received
-    event: JSON
 
 
 # A console command: the shell, the words after the command name, the line as typed.
@@ -97,7 +88,7 @@ class Shell:
         self.token_delay_ms = token_delay_ms
         self.session: Session | None = None
         self.state = "disconnected"
-        self.log: deque[LogEntry] = deque(maxlen=log_size)
+        self.log = EventLog(log_size)
         self.rows = EventRows(out)
         self.last_error: ErrorInfo | None = None
         self.lines: dict[str, str] = {}  # event_id → the console line that sent it
@@ -228,12 +219,12 @@ class Shell:
     # -- events both ways -----------------------------------------------------------------------
 
     def on_sent(self, event: JSON, text: str, t: float) -> None:
-        self.log.append(LogEntry(t, "→", event))
+        self.log.append(t, "→", event, len(text))
         if self.view == "events":
             self.rows.client(event, t)
 
     def on_received(self, received: Received) -> None:
-        self.log.append(LogEntry(received.t, "←", received.event))
+        self.log.append(received.t, "←", received.event, len(received.text))
         self.changed = True
         update = received.update
         if update.type not in DELTA_TYPES:

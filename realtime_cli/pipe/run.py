@@ -36,7 +36,14 @@ from realtime_cli.pipe.ledger import (
     substitute,
 )
 from realtime_cli.pipe.stdin_reader import StdinReader
-from realtime_cli.protocol.events import JSON, Server, encode, ga_type, response_cancel
+from realtime_cli.protocol.events import (
+    DELTA_TYPES,
+    JSON,
+    Server,
+    encode,
+    ga_type,
+    response_cancel,
+)
 from realtime_cli.protocol.json_reader import Bad, JsonStream
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.schema import type_name
@@ -56,6 +63,12 @@ if TYPE_CHECKING:
     from realtime_cli.render import EventRows
 
 DEFAULT_IDLE_TIMEOUT = 10.0
+# During a burst (events buffered faster than they are handled), let the other tasks and the
+# timers run every this many events: websockets hands over buffered frames without yielding,
+# and a loop that never cycles fires --idle-timeout late, or falsely, with answers queued.
+YIELD_EVERY = 50
+ORIGINS_KEPT = 10_000  # sent events whose input line an error can still name (the newest)
+WINDOW_KEPT = 10_000  # deltas kept for a wait once this many events wait (others always are)
 
 
 @dataclass
@@ -90,6 +103,7 @@ class _Run:
         # Server events since the last send, or since the one that satisfied the last wait.
         self.window: list[JSON] = []
         self.last_response: str | None = None
+        self.dollars = False  # the input has had a "$" (or an escape): "$last_response" may come
         self.last_type = ""
         self.codes = {ExitCode.OK}
         self.input_done = asyncio.Event()  # the input loop ended (stdin's end, or cancelled)
@@ -167,7 +181,10 @@ class _Run:
             reason = f" ({update.response.reason})" if update.response.reason else ""
             self.note(f"rtc: {where}{update.response.id} ended {update.response.status}{reason}")
             self.codes.add(ExitCode.FAILED)
-        if not self.input_done.is_set():
+        # Kept for a wait in the input: bounded (a million deltas would not be), yet a wait for
+        # what ends a response (anything but a delta) still finds it.
+        window_full = len(self.window) >= WINDOW_KEPT and update.type in DELTA_TYPES
+        if not self.input_done.is_set() and not window_full:
             self.window.append(event)
         self.last_type = update.type
         if self.job.until and update.type == ga_type(self.job.until):
@@ -183,17 +200,22 @@ class _Run:
 
     async def arrival(self, seconds: float | None) -> bool:
         """Wait for the next server event; False if ``seconds`` pass first."""
+        tick = self._tick
         try:
             async with asyncio.timeout(seconds):
-                await asyncio.shield(self._tick)
+                await asyncio.shield(tick)
         except TimeoutError:
-            return False
+            return tick.done()  # an event came in the same loop cycle as the deadline
         return True
 
     async def receive_loop(self) -> None:
+        count = 0
         try:
             while True:
                 self.on_event(await self.session.receive())
+                count += 1
+                if count % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
         except ConnectionLost as exc:
             self.lost = exc
             self.ended.set()
@@ -214,7 +236,8 @@ class _Run:
             kind = type_name(value)
             return self.reject(line, column, f"expected a client event (an object), got {kind}")
         try:
-            value = substitute(value, self.last_response)
+            # Only input that may say "$last_response" is walked for it (see input_loop).
+            value = substitute(value, self.last_response) if self.dollars else value
             directive = parse_directive(value) if "rtc" in value else None
         except (LookupError, ValueError) as exc:
             return self.reject(line, column, str(exc))
@@ -231,6 +254,8 @@ class _Run:
         sent = await self.session.send(value, validate=False)
         if isinstance(sent.get("event_id"), str):
             self.origins[sent["event_id"]] = (line, str(sent["type"]))
+            if len(self.origins) > ORIGINS_KEPT:
+                del self.origins[next(iter(self.origins))]
         self.ledger.sent(sent, line)
         if self.rows:
             self.rows.client(redact_tools(sent), self.session.now())  # no MCP token shown
@@ -255,12 +280,19 @@ class _Run:
 
     async def input_loop(self, reader: StdinReader) -> None:
         stream = JsonStream()
+        count = 0
         try:
             while True:
                 text = await reader.get()
+                # "$" written as a JSON escape is "\u0024": either may start a "$last_response".
+                if text is not None and ("$" in text or "\\u" in text):
+                    self.dollars = True
                 for item in stream.feed(text) if text is not None else stream.close():
                     if not await self.handle(item):
                         return
+                    count += 1
+                    if count % YIELD_EVERY == 0:  # the answers are read while input pours in
+                        await asyncio.sleep(0)
                 if text is None:
                     self.stdin_ended = True
                     if reader.error:

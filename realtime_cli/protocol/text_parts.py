@@ -8,20 +8,27 @@ it again costs nothing, and the end of the text (what a live view shows) is read
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
+
+_BLOCK = 1024  # pieces joined into one block: a million tiny str objects would cost ~60 MB
 
 
 class TextParts:
-    __slots__ = ("_length", "_parts")
+    __slots__ = ("_blocks", "_length", "_pieces")
 
     def __init__(self, text: str = "") -> None:
-        self._parts: list[str] = [text] if text else []
+        self._blocks: list[str] = [text] if text else []
+        self._pieces: list[str] = []
         self._length = len(text)
 
     def append(self, piece: str) -> None:
         if piece:
-            self._parts.append(piece)
+            self._pieces.append(piece)
             self._length += len(piece)
+            if len(self._pieces) >= _BLOCK:
+                self._blocks.append("".join(self._pieces))
+                self._pieces.clear()
 
     def __len__(self) -> int:
         return self._length
@@ -30,9 +37,12 @@ class TextParts:
         return self._length > 0
 
     def __str__(self) -> str:
-        if len(self._parts) > 1:
-            self._parts = ["".join(self._parts)]
-        return self._parts[0] if self._parts else ""
+        if len(self._blocks) + len(self._pieces) > 1:
+            self._blocks = ["".join(self._blocks + self._pieces)]
+            self._pieces.clear()
+        elif self._pieces:
+            self._blocks, self._pieces = self._pieces[:], []
+        return self._blocks[0] if self._blocks else ""
 
     def tail(self, chars: int) -> str:
         """The last ``chars`` characters, joining only the pieces they span."""
@@ -40,7 +50,7 @@ class TextParts:
             return ""
         taken: list[str] = []
         size = 0
-        for piece in reversed(self._parts):
+        for piece in chain(reversed(self._pieces), reversed(self._blocks)):
             taken.append(piece)
             size += len(piece)
             if size >= chars:

@@ -25,11 +25,12 @@ from realtime_cli.protocol.text_parts import TextField, TextParts
 SENT_KEPT = 10_000  # client events remembered for error correlation (the newest)
 LOST = "lost"  # rtc's own status of a response cut off by the connection's end (never sent)
 _SMALL = 256  # longer strings of a sent event (instructions, say) are not kept
-_TEXT_DELTAS = {
+# Keyed by the type strings (a StrEnum member hashes as its string): no Server(...) per event.
+_TEXT_DELTAS: dict[str, str] = {
     Server.response_output_text_delta: "text",
     Server.response_output_audio_transcript_delta: "transcript",
 }
-_TEXT_DONES = {
+_TEXT_DONES: dict[str, tuple[str, str]] = {
     Server.response_output_text_done: ("text", "text"),
     Server.response_output_audio_transcript_done: ("transcript", "transcript"),
 }
@@ -275,7 +276,7 @@ class Tracker:
         delta = event.get("delta")
         if response is None or not isinstance(delta, str):
             return
-        response.parts(_TEXT_DELTAS[Server(update.type)]).append(delta)
+        response.parts(_TEXT_DELTAS[update.type]).append(delta)
         response.deltas += 1
         if response.t_first_delta is None:
             response.t_first_delta = t
@@ -284,7 +285,7 @@ class Tracker:
 
     def _on_text_done(self, event: JSON, t: float, update: Update) -> None:
         response = self._response(event)
-        attribute, key = _TEXT_DONES[Server(update.type)]
+        attribute, key = _TEXT_DONES[update.type]
         final = event.get(key)
         if response is not None and isinstance(final, str) and not response.parts(attribute):
             setattr(response, attribute, final)

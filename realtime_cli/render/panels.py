@@ -32,6 +32,9 @@ STATUS_STYLE = {
     "lost": "red",  # rtc's own: the connection ended before the response did
 }
 _TITLE_WIDTH = 80
+# The most of an answer a panel shows: its end. rich lays a text out in one piece (a 20 MB
+# answer took minutes to show); a person reads the end, and the rest is one command away.
+PANEL_CHARS = 4_000
 # A long base64 string (audio) as a JSON string token; an escaped quote (\") does not start one.
 _BASE64_STRING = re.compile(r'(?<!\\)"([A-Za-z0-9+/]{200,}={0,2})"')
 
@@ -39,8 +42,22 @@ _BASE64_STRING = re.compile(r'(?<!\\)"([A-Za-z0-9+/]{200,}={0,2})"')
 def response_panel(response: ResponseState) -> Panel:
     """The finished response: its answer, status and reason, usage, timings, metadata."""
     body: list[RenderableType] = []
-    if response.answer:
-        body.append(Text(plain(response.answer)))
+    answer = response.answer_parts
+    if len(answer) > PANEL_CHARS:
+        tail = answer.tail(PANEL_CHARS)
+        space = tail.find(" ", 0, 80)  # start at a word, not in the middle of one
+        tail = tail[space + 1 :] if space >= 0 else tail
+        above = len(answer) - len(tail)
+        body.append(
+            Text(
+                f"… {above:,} characters above · the whole answer: show {one_line(response.id)}"
+                " in the console, --json, or a --record recording",
+                style="dim",
+            )
+        )
+        body.append(Text(plain(tail)))
+    elif answer:
+        body.append(Text(plain(str(answer))))
     for call in response.function_calls:
         name, arguments, call_id = (text(call.get(k)) for k in ("name", "arguments", "call_id"))
         body.append(Text(plain(f"→ {name}({arguments})  {call_id}")))
