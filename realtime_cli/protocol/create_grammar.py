@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from realtime_cli.errors import UsageError
-from realtime_cli.protocol.events import MODALITIES
+from realtime_cli.protocol.values import CONVERSATION_MODES, MODALITIES
 
 if TYPE_CHECKING:  # building the event loads the validator: not for --help
     from realtime_cli.protocol.response_options import ResponseOptions
@@ -58,7 +58,7 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         "--conversation",
         "auto|none",
         "auto: write to the conversation; none: out-of-band.",
-        ("auto", "none"),
+        CONVERSATION_MODES,
     ),
     Opt(
         "--metadata",
