@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from realtime_cli.protocol.events import JSON, Client, Server, ga_type
 from realtime_cli.protocol.fields import base64_size, count, obj, opt_text, seq, text
+from realtime_cli.protocol.text_parts import TextField, TextParts
 
 SENT_KEPT = 10_000  # client events remembered for error correlation (the newest)
 LOST = "lost"  # rtc's own status of a response cut off by the connection's end (never sent)
@@ -61,8 +62,9 @@ class ResponseState:
     conversation_id: str | None = None
     metadata: JSON | None = None
     output_modalities: list[str] = field(default_factory=list)
-    text: str = ""
-    transcript: str = ""
+    # Built from deltas in parts (O(1) each), read as plain strings: see text_parts.
+    text: TextField = TextField()  # noqa: RUF009 (a descriptor, not a shared default)
+    transcript: TextField = TextField()  # noqa: RUF009
     audio_bytes: int = 0
     deltas: int = 0
     usage: JSON | None = None
@@ -105,6 +107,22 @@ class ResponseState:
     def answer(self) -> str:
         return self.text or self.transcript
 
+    def parts(self, attribute: str) -> TextParts:
+        """The builder of ``text`` or ``transcript``."""
+        return _FIELDS[attribute].parts(self)
+
+    @property
+    def answer_parts(self) -> TextParts:
+        """The answer's builder: its length and its end are read without joining it."""
+        text_parts = self.parts("text")
+        return text_parts if text_parts else self.parts("transcript")
+
+
+_FIELDS: dict[str, TextField] = {
+    "text": ResponseState.__dict__["text"],
+    "transcript": ResponseState.__dict__["transcript"],
+}
+
 
 @dataclass
 class Update:
@@ -129,6 +147,7 @@ class Tracker:
         self.session: JSON | None = None
         self.items: dict[str, JSON] = {}
         self.responses: dict[str, ResponseState] = {}
+        self._active: dict[str, ResponseState] = {}  # not yet done: read per redraw, O(active)
         self.errors: list[ErrorInfo] = []
         self.rate_limits: list[JSON] = []
         # event_id → what error correlation needs of a sent event: its type and small fields
@@ -154,7 +173,7 @@ class Tracker:
 
     @property
     def active(self) -> list[ResponseState]:
-        return [r for r in self.responses.values() if r.active]
+        return list(self._active.values())
 
     def active_default(self) -> ResponseState | None:
         """The active response writing to the default conversation, if any."""
@@ -188,6 +207,7 @@ class Tracker:
         for response in closed:
             response.status = LOST
             response.t_done = t
+        self._active.clear()
         self._pending.clear()
         return closed
 
@@ -230,7 +250,7 @@ class Tracker:
         if pending:
             response.request_event_id = pending.event_id
             response.t_request = pending.t
-        self.responses[response.id] = response
+        self.responses[response.id] = self._active[response.id] = response
         _apply_response(response, raw)
         update.response = response
 
@@ -243,8 +263,9 @@ class Tracker:
             response = self.responses[raw["id"]] = ResponseState(id=raw["id"], t_created=t)
         _apply_response(response, raw)
         response.t_done = t
+        self._active.pop(response.id, None)
         # A text/transcript we missed deltas for (e.g. a partial recording) is still shown.
-        if not response.answer:
+        if not response.answer_parts:
             response.text, response.transcript = _final_text(raw)
         update.response = response
         update.finished = True
@@ -254,8 +275,7 @@ class Tracker:
         delta = event.get("delta")
         if response is None or not isinstance(delta, str):
             return
-        attribute = _TEXT_DELTAS[Server(update.type)]
-        setattr(response, attribute, getattr(response, attribute) + delta)
+        response.parts(_TEXT_DELTAS[Server(update.type)]).append(delta)
         response.deltas += 1
         if response.t_first_delta is None:
             response.t_first_delta = t
@@ -266,7 +286,7 @@ class Tracker:
         response = self._response(event)
         attribute, key = _TEXT_DONES[Server(update.type)]
         final = event.get(key)
-        if response is not None and isinstance(final, str) and not getattr(response, attribute):
+        if response is not None and isinstance(final, str) and not response.parts(attribute):
             setattr(response, attribute, final)
         update.response = response
 
@@ -342,13 +362,14 @@ def _apply_response(response: ResponseState, raw: JSON) -> None:
 
 
 def _final_text(raw: JSON) -> tuple[str, str]:
-    texts, transcripts = "", ""
+    texts: list[str] = []
+    transcripts: list[str] = []
     for item in seq(raw.get("output")):
         for part in seq(obj(item).get("content")):
             if isinstance(part, dict):
-                texts += text(part.get("text"))
-                transcripts += text(part.get("transcript"))
-    return texts, transcripts
+                texts.append(text(part.get("text")))
+                transcripts.append(text(part.get("transcript")))
+    return "".join(texts), "".join(transcripts)
 
 
 def _usage(raw: JSON) -> JSON:
