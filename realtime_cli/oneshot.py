@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import signal
 import sys
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, cast
@@ -29,11 +28,13 @@ from realtime_cli.safe_text import clean
 from realtime_cli.session.client import (
     CANCEL_GRACE,
     RATE_LIMITS_GRACE,
+    TIMED_OUT_CLOSE,
     Received,
     Session,
     open_session,
 )
 from realtime_cli.session.recording import Recorder
+from realtime_cli.session.stop import Stopped, on_stop_signals
 
 if TYPE_CHECKING:
     from realtime_cli.render import EventRows, RichConsole
@@ -116,8 +117,9 @@ class _Say:
 
 
 class _Run:
-    def __init__(self, job: CreateJob, session: Session, say: _Say) -> None:
+    def __init__(self, job: CreateJob, session: Session, say: _Say, started: float) -> None:
         self.job = job
+        self.started = started  # loop time before connecting
         self.session = session
         self.say = say
         self.out: RichConsole | None = None
@@ -209,11 +211,14 @@ class _Run:
         canceller = None
         if self.job.cancel_after is not None:
             canceller = asyncio.ensure_future(self._cancel_after(self.job.cancel_after))
+        timeout = self.job.timeout
         try:
-            async with asyncio.timeout(self.job.timeout):
+            # --timeout bounds the whole run, connecting included: counted from the start.
+            async with asyncio.timeout_at(None if timeout is None else self.started + timeout):
                 await self.follow()
         except TimeoutError:
-            self.say(f"rtc: timed out after {self.job.timeout:g}s waiting for response.done")
+            self.say(f"rtc: timed out after {timeout:g}s waiting for response.done")
+            self.session.close_timeout = TIMED_OUT_CLOSE  # a stalled peer must not add 3 s
             await self.cancel()
             return ExitCode.FAILED
         finally:
@@ -230,7 +235,8 @@ class _Run:
 
 
 async def run_create(job: CreateJob) -> ExitCode:
-    """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130. A
+    """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130
+    (SIGTERM: 143, SIGHUP: 129). A
     stdout closed by its reader (``| head -1``) ends the run quietly, exit 0."""
     job.client_events()  # validate before connecting: nothing is sent for an invalid request
     # One choke point for what rtc prints: whatever a server echoes (an error event naming the
@@ -253,6 +259,7 @@ async def run_create(job: CreateJob) -> ExitCode:
 
 async def _create(job: CreateJob, say: _Say) -> ExitCode:
     first: list[Received] = []
+    started = asyncio.get_running_loop().time()
     async with open_session(
         job.endpoint,
         announce=lambda line: say(line, style="dim"),
@@ -261,33 +268,32 @@ async def _create(job: CreateJob, say: _Say) -> ExitCode:
         open_timeout=min(15.0, job.timeout or 15.0),
         record=job.record,
     ) as session:
-        run = _Run(job, session, say)
+        run = _Run(job, session, say, started)
         session.on_bad_frame = lambda reason: say(f"rtc: skipped a server frame: {reason}")
         for received in first:
             run.show(received)
         task = asyncio.ensure_future(run.run())
         interrupted = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, interrupted.set)
-        try:
-            waiter = asyncio.ensure_future(interrupted.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            if not interrupted.is_set():
-                return task.result()
-            # Ctrl-C is a user action: cancel the response and wait briefly for its done.
-            say("rtc: interrupted: cancelling the response")
-            await run.cancel()
-            # The run prints the cancelled response's panel itself if its done arrives in time.
-            with contextlib.suppress(TimeoutError, ConnectionLost, StdoutClosed):
-                async with asyncio.timeout(CANCEL_GRACE):
-                    await asyncio.shield(task)
-            return ExitCode.INTERRUPTED
-        finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionLost):
-                    await task
+        stopped = Stopped()
+        with on_stop_signals(asyncio.get_running_loop(), stopped, interrupted.set):
+            try:
+                waiter = asyncio.ensure_future(interrupted.wait())
+                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if not interrupted.is_set():
+                    return task.result()
+                # Ctrl-C (or SIGTERM, SIGHUP) is a user action: cancel the response and wait
+                # briefly for its done.
+                say(f"rtc: {stopped.word}: cancelling the response")
+                await run.cancel()
+                # The run prints the cancelled response's panel itself if its done arrives in
+                # time.
+                with contextlib.suppress(TimeoutError, ConnectionLost, StdoutClosed):
+                    async with asyncio.timeout(CANCEL_GRACE):
+                        await asyncio.shield(task)
+                return stopped.code
+            finally:
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, ConnectionLost):
+                        await task

@@ -273,7 +273,8 @@ class Tracker:
     def _on_text_delta(self, event: JSON, t: float, update: Update) -> None:
         response = self._response(event)
         delta = event.get("delta")
-        if response is None or not isinstance(delta, str):
+        # After its response.done (a server bug, but servers have them) the text is final.
+        if response is None or not response.active or not isinstance(delta, str):
             return
         response.parts(_TEXT_DELTAS[Server(update.type)]).append(delta)
         response.deltas += 1
