@@ -101,6 +101,9 @@ def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
         timeout=params["timeout"],
         json_output=params["json_output"],
         show_events=params["show_events"],
+        audio_in=params["audio_in"],
+        audio_out=params["audio_out"],
+        fast=params["fast"],
     )
 
 

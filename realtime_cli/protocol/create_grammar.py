@@ -89,6 +89,28 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
     ),
     Opt("--cancel-after", "SECONDS", "Send response.cancel after SECONDS.", kind="seconds"),
     Opt("--timeout", "SECONDS", "Give up after SECONDS.", kind="seconds", console=False),
+    # Voice (#12): a file as the user's turn, the answer's audio to a file.
+    Opt(
+        "--audio-in",
+        "FILE",
+        "Send FILE (WAV; MP3/FLAC/Ogg with the audio extra) as the user's spoken turn.",
+        kind="file",
+        console=False,
+    ),
+    Opt(
+        "--audio-out",
+        "FILE.wav",
+        "Write the response's output audio to FILE.wav (PCM16; G.711 decoded).",
+        kind="file",
+        console=False,
+    ),
+    Opt(
+        "--fast",
+        None,
+        "With --audio-in: send the audio at once instead of in real time.",
+        kind="flag",
+        console=False,
+    ),
     Opt(
         "--json",
         None,
