@@ -173,7 +173,7 @@ async def test_a_lost_connection_ends_what_was_streaming_and_needs_reconnect(
 
 
 async def test_reconnect_clears_the_last_error_of_the_old_session(console: Console_) -> None:
-    await console.line("delete item_missing", expect="error")
+    await console.line("delete item_missing --force", expect="error")
     assert "last error: invalid_value" in console.repl.screen_text()
     await console.line("reconnect", expect="type help")
     assert "last error" not in console.repl.screen_text()
