@@ -13,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
 from realtime_cli.closed_pipe import Guarded, StdoutClosed, silence
 from realtime_cli.endpoint.endpoint import Endpoint
-from realtime_cli.errors import ConnectionLost, ExitCode
+from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.protocol import events
 from realtime_cli.protocol.events import JSON, Server
 from realtime_cli.protocol.response_options import checked
@@ -29,14 +30,23 @@ from realtime_cli.safe_text import clean
 from realtime_cli.session.client import (
     CANCEL_GRACE,
     RATE_LIMITS_GRACE,
+    TIMED_OUT_CLOSE,
     Received,
     Session,
     open_session,
 )
 from realtime_cli.session.recording import Recorder
+from realtime_cli.session.stop import Stopped, on_stop_signals
 
 if TYPE_CHECKING:
+    from realtime_cli.audio.files import Clip
+    from realtime_cli.audio.takes import Takes
     from realtime_cli.render import EventRows, RichConsole
+    from realtime_cli.session.audio_in import TurnWatch
+
+# With server VAD, how long rtc waits after the audio (and its trailing silence) for the server
+# to commit the turn before committing it itself.
+VAD_COMMIT_GRACE = 2.0
 
 
 @dataclass
@@ -51,6 +61,9 @@ class CreateJob:
     show_events: bool = False
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
+    audio_in: Path | None = None  # --audio-in: the user's turn is this file, spoken
+    audio_out: Path | None = None  # --audio-out: the response's audio as a WAV file
+    fast: bool = False  # --audio-in without real-time pacing
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
@@ -61,6 +74,18 @@ class CreateJob:
             sent.append(checked(events.item_create(events.user_message(self.prompt))))
         sent.append(checked(events.response_create(self.response, self.event_id)))
         return sent
+
+    def clip(self) -> Clip | None:
+        """The --audio-in file read whole, before anything is connected (exit 2 if it cannot
+        be); --audio-out's folder checked too."""
+        if self.audio_out is not None and not self.audio_out.parent.is_dir():
+            parent = self.audio_out.parent
+            raise UsageError(f"--audio-out: {parent} is not a directory")
+        if self.audio_in is None:
+            return None
+        from realtime_cli.audio.files import read_clip
+
+        return read_clip(self.audio_in)
 
 
 class _Line:
@@ -116,8 +141,9 @@ class _Say:
 
 
 class _Run:
-    def __init__(self, job: CreateJob, session: Session, say: _Say) -> None:
+    def __init__(self, job: CreateJob, session: Session, say: _Say, started: float) -> None:
         self.job = job
+        self.started = started  # loop time before connecting
         self.session = session
         self.say = say
         self.out: RichConsole | None = None
@@ -131,6 +157,14 @@ class _Run:
         self.response: ResponseState | None = None
         self.we_cancelled = False
         self.answered_with_error = False
+        self.clip: Clip | None = None
+        self.watch: TurnWatch | None = None  # --audio-in with server VAD: what the server did
+        self.takes: Takes | None = None
+        if job.audio_out is not None:
+            from realtime_cli.audio.takes import Takes
+
+            self.takes = Takes()
+        self._next: asyncio.Future[Received] | None = None
         self._flush_scheduled = False
         self._closed: StdoutClosed | None = None
 
@@ -153,6 +187,13 @@ class _Run:
             pass
 
     def show(self, received: Received) -> None:
+        if self.takes is not None:
+            self.takes.feed(received.event)
+        if self.watch is not None:
+            requested = received.update.response is not None and bool(
+                received.update.response.request_event_id
+            )
+            self.watch.feed(received.event, received.t, requested)
         if self.job.json_output:
             text = received.text if "\n" not in received.text else events.encode(received.event)
             self.job.stdout.write(text + "\n")
@@ -198,11 +239,10 @@ class _Run:
 
     async def follow(self) -> None:
         """Read events until our response is done (and its rate_limits.updated, briefly)."""
-        tracker = self.session.tracker
         while self.response is None or self.response.active:
-            received = await self.session.receive()
+            received = await self._receive()
             if self.response is None:
-                self.response = tracker.response_for_request(self.request_id)
+                self.response = self._our_response()
             update = received.update
             if update.error and update.error.event_id and update.error.cause:
                 self.answered_with_error = True
@@ -218,8 +258,95 @@ class _Run:
                     if received.update.type == Server.rate_limits_updated:
                         break
 
+    def _our_response(self) -> ResponseState | None:
+        if self.request_id or self.watch is None:
+            return self.session.tracker.response_for_request(self.request_id)
+        # Server VAD answered the turn itself: the response it started after its last commit.
+        response_id = self.watch.auto_after_commit
+        return self.session.tracker.responses.get(response_id) if response_id else None
+
+    async def _receive(self) -> Received:
+        """The next server event; a receive the audio phase started is picked up, not lost."""
+        pending, self._next = self._next, None
+        if pending is not None:
+            return await pending
+        return await self.session.receive()
+
+    async def _send_audio(self, clip: Clip) -> None:
+        """Stream the --audio-in turn while showing what arrives; then end the turn: commit and
+        response.create without turn detection, else wait for the server's VAD to commit (rtc
+        commits itself if it has not within VAD_COMMIT_GRACE). With response options and
+        server VAD, the server's automatic response is turned off first so it cannot race rtc's
+        own response.create."""
+        from realtime_cli.session.audio_in import InputSetup, TurnWatch, send_turn
+
+        setup = InputSetup.of(self.session.tracker.session)
+        explicit = setup.turn_detection is None or bool(self.job.response)
+        if setup.turn_detection is not None:
+            self.watch = TurnWatch()
+            if self.job.response and setup.creates_response:
+                vad = {**setup.turn_detection, "create_response": False}
+                update = {"type": "realtime", "audio": {"input": {"turn_detection": vad}}}
+                await self.session.send({"type": events.Client.session_update, "session": update})
+        sender = asyncio.ensure_future(send_turn(self.session, clip, setup, fast=self.job.fast))
+        try:
+            await self._receive_while(sender)
+        finally:
+            if not sender.done():
+                sender.cancel()
+        sender.result()
+        if self.watch is not None:
+            grace = asyncio.ensure_future(asyncio.sleep(VAD_COMMIT_GRACE))
+            watch = self.watch
+            await self._receive_while(grace, until=lambda: watch.commits > 0 and not watch.speaking)
+            if not grace.done():
+                grace.cancel()
+            elif watch.commits == 0 or watch.speaking:
+                await self.session.send({"type": events.Client.input_audio_buffer_commit})
+                explicit = True
+        if explicit:
+            sent = await self.session.send(events.response_create(self.job.response))
+            self.request_id = str(sent["event_id"])
+
+    async def _receive_while(
+        self, task: asyncio.Future[None], until: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Show server events until ``task`` ends or ``until()`` holds."""
+        while not task.done() and not until():
+            if self._next is None:
+                self._next = asyncio.ensure_future(self.session.receive())
+            waited: set[asyncio.Future[object]] = {task, self._next}  # type: ignore[arg-type]
+            await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+            if self._next.done():
+                received, self._next = self._next.result(), None
+                self.show(received)
+
+    def write_audio(self) -> bool:
+        """--audio-out: the response's audio as a WAV file; False (after saying why) if not."""
+        path = self.job.audio_out
+        if path is None or self.takes is None or self.response is None:
+            return True
+        from realtime_cli.audio.files import write_wav
+
+        take = self.takes.get(self.response.id)
+        if take is None or not take.data:
+            self.say(f"rtc: --audio-out: response {self.response.id} has no audio; nothing written")
+            return False
+        try:
+            write_wav(path, take.pcm16(), take.rate)
+        except OSError as exc:
+            self.say(f"rtc: --audio-out: cannot write {path}: {exc.strerror or exc}")
+            return False
+        if not self.job.json_output:
+            self.say(f"rtc: wrote {path} ({take.ms / 1000:.2f} s, {take.rate} Hz)", style="dim")
+        return True
+
     async def run(self) -> ExitCode:
-        for event in self.job.client_events():
+        if self.clip is not None:
+            if self.job.prompt is not None:
+                await self.session.send(self.job.client_events()[0])
+            await self._send_audio(self.clip)
+        for event in self.job.client_events() if self.clip is None else ():
             sent = await self.session.send(event)
             if sent["type"] == events.Client.response_create:
                 self.request_id = str(sent["event_id"])
@@ -229,11 +356,14 @@ class _Run:
         canceller = None
         if self.job.cancel_after is not None:
             canceller = asyncio.ensure_future(self._cancel_after(self.job.cancel_after))
+        timeout = self.job.timeout
         try:
-            async with asyncio.timeout(self.job.timeout):
+            # --timeout bounds the whole run, connecting included: counted from the start.
+            async with asyncio.timeout_at(None if timeout is None else self.started + timeout):
                 await self.follow()
         except TimeoutError:
-            self.say(f"rtc: timed out after {self.job.timeout:g}s waiting for response.done")
+            self.say(f"rtc: timed out after {timeout:g}s waiting for response.done")
+            self.session.close_timeout = TIMED_OUT_CLOSE  # a stalled peer must not add 3 s
             await self.cancel()
             return ExitCode.FAILED
         finally:
@@ -241,11 +371,15 @@ class _Run:
                 canceller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await canceller
+            if self._next is not None:
+                self._next.cancel()
         self.flush()
         if self._closed is not None:
             raise self._closed
         self.finish_panel()
-        return self.exit_code()
+        written = self.write_audio()
+        code = self.exit_code()
+        return code if written or code != ExitCode.OK else ExitCode.FAILED
 
     async def _cancel_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -253,9 +387,11 @@ class _Run:
 
 
 async def run_create(job: CreateJob) -> ExitCode:
-    """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130. A
+    """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130
+    (SIGTERM: 143, SIGHUP: 129). A
     stdout closed by its reader (``| head -1``) ends the run quietly, exit 0."""
     job.client_events()  # validate before connecting: nothing is sent for an invalid request
+    clip = job.clip()  # the --audio-in file read whole, or nothing is sent
     # One choke point for what rtc prints: whatever a server echoes (an error event naming the
     # key), no secret of the endpoint reaches stdout or stderr.
     scrubbed = job.endpoint.scrubbed
@@ -263,7 +399,7 @@ async def run_create(job: CreateJob) -> ExitCode:
     job = dataclasses.replace(job, stdout=cast(IO[str], stdout), stderr=scrubbed(job.stderr))
     say = _Say(job, _Line(job.stdout))
     try:
-        return await _create(job, say)
+        return await _create(job, say, clip)
     except StdoutClosed:
         return ExitCode.OK
     except BaseException:  # ConnectionLost, say: cli.main's line must not follow the answer
@@ -274,8 +410,9 @@ async def run_create(job: CreateJob) -> ExitCode:
             silence(stdout)
 
 
-async def _create(job: CreateJob, say: _Say) -> ExitCode:
+async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCode:
     first: list[Received] = []
+    started = asyncio.get_running_loop().time()
     async with open_session(
         job.endpoint,
         announce=lambda line: say(line, style="dim"),
@@ -284,33 +421,33 @@ async def _create(job: CreateJob, say: _Say) -> ExitCode:
         open_timeout=min(15.0, job.timeout or 15.0),
         record=job.record,
     ) as session:
-        run = _Run(job, session, say)
+        run = _Run(job, session, say, started)
+        run.clip = clip
         session.on_bad_frame = lambda reason: say(f"rtc: skipped a server frame: {reason}")
         for received in first:
             run.show(received)
         task = asyncio.ensure_future(run.run())
         interrupted = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, interrupted.set)
-        try:
-            waiter = asyncio.ensure_future(interrupted.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            if not interrupted.is_set():
-                return task.result()
-            # Ctrl-C is a user action: cancel the response and wait briefly for its done.
-            say("rtc: interrupted: cancelling the response")
-            await run.cancel()
-            # The run prints the cancelled response's panel itself if its done arrives in time.
-            with contextlib.suppress(TimeoutError, ConnectionLost, StdoutClosed):
-                async with asyncio.timeout(CANCEL_GRACE):
-                    await asyncio.shield(task)
-            return ExitCode.INTERRUPTED
-        finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionLost):
-                    await task
+        stopped = Stopped()
+        with on_stop_signals(asyncio.get_running_loop(), stopped, interrupted.set):
+            try:
+                waiter = asyncio.ensure_future(interrupted.wait())
+                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if not interrupted.is_set():
+                    return task.result()
+                # Ctrl-C (or SIGTERM, SIGHUP) is a user action: cancel the response and wait
+                # briefly for its done.
+                say(f"rtc: {stopped.word}: cancelling the response")
+                await run.cancel()
+                # The run prints the cancelled response's panel itself if its done arrives in
+                # time.
+                with contextlib.suppress(TimeoutError, ConnectionLost, StdoutClosed):
+                    async with asyncio.timeout(CANCEL_GRACE):
+                        await asyncio.shield(task)
+                return stopped.code
+            finally:
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, ConnectionLost):
+                        await task

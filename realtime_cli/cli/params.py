@@ -28,6 +28,15 @@ if TYPE_CHECKING:
     from realtime_cli.endpoint.select import Selection
     from realtime_cli.session.recording import Recorder
 
+
+def finite(value: float | None) -> float | None:
+    """The callback of every float option: ``min=`` lets NaN through (no comparison with NaN is
+    true) and infinity is no number of seconds; both are usage errors naming the option."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value:g} is not a finite number.")
+    return value
+
+
 UrlOpt = Annotated[
     str | None,
     typer.Option("--url", help="Endpoint URL, used exactly as given (env RTC_URL).", metavar="URL"),
@@ -91,6 +100,29 @@ CallIdOpt = Annotated[
     str | None,
     typer.Option("--call-id", help="Attach to an existing call (?call_id=ID).", metavar="ID"),
 ]
+PingIntervalOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ping-interval",
+        help="Keepalive: ping every SECONDS (0: never; profile ping_interval). [default: 10]",
+        metavar="SECONDS",
+        min=0,
+        callback=finite,
+        show_default=False,
+    ),
+]
+PingTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ping-timeout",
+        help="Keepalive: the connection is dead when a pong is SECONDS late (profile "
+        "ping_timeout). [default: 10]",
+        metavar="SECONDS",
+        min=0,
+        callback=finite,
+        show_default=False,
+    ),
+]
 RecordOpt = Annotated[
     Path | None,
     typer.Option(
@@ -122,20 +154,14 @@ _CONNECTION: tuple[tuple[str, Any, Any], ...] = (
     ("header", HeaderOpt, None),
     ("subprotocol", SubprotocolOpt, None),
     ("call_id", CallIdOpt, None),
+    ("ping_interval", PingIntervalOpt, None),
+    ("ping_timeout", PingTimeoutOpt, None),
 )
 _RECORDING: tuple[tuple[str, Any, Any], ...] = (
     ("record", RecordOpt, None),
     ("record_audio", RecordAudioOpt, None),
 )
 assert [name for name, _, _ in _CONNECTION] == list(CONNECTION_OPTIONS)
-
-
-def finite(value: float | None) -> float | None:
-    """The callback of every float option: ``min=`` lets NaN through (no comparison with NaN is
-    true) and infinity is no number of seconds; both are usage errors naming the option."""
-    if value is not None and not math.isfinite(value):
-        raise typer.BadParameter(f"{value:g} is not a finite number.")
-    return value
 
 
 def warn(line: str) -> None:
@@ -180,8 +206,16 @@ class Connection:
         return select(options, os.environ, config)
 
     def endpoint(self) -> Endpoint:
-        """Where to connect, with the key fetched (a key_command runs here, once)."""
-        return self.selection().endpoint(warn)
+        """Where to connect, with the key fetched (a key_command runs here, once). Keepalive:
+        flag > profile > default."""
+        selection = self.selection()
+        profile = selection.profile
+        v = self.values
+        interval, timeout = v.get("ping_interval"), v.get("ping_timeout")
+        if profile is not None:
+            interval = profile.ping_interval if interval is None else interval
+            timeout = profile.ping_timeout if timeout is None else timeout
+        return selection.endpoint(warn).with_keepalive(interval, timeout)
 
     def recording(self) -> contextlib.AbstractContextManager[Recorder | None]:
         """``--record FILE``: the open recording (closed when the command ends), or nothing."""

@@ -26,7 +26,8 @@ EXIT_CODES_HELP = """\
 Exit codes: 0 the response completed (or was cancelled by --cancel-after);
 1 it ended failed, incomplete or cancelled, or the server answered with an error;
 2 usage or validation error (nothing sent); 3 could not connect or authenticate;
-4 connection lost mid-work; 130 interrupted (Ctrl-C, after cancelling the response).
+4 connection lost mid-work; 130 interrupted (Ctrl-C, after cancelling the response);
+143 SIGTERM and 129 SIGHUP, handled as Ctrl-C is.
 """
 
 
@@ -107,6 +108,9 @@ def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
         timeout=params["timeout"],
         json_output=params["json_output"],
         show_events=params["show_events"],
+        audio_in=params["audio_in"],
+        audio_out=params["audio_out"],
+        fast=params["fast"],
     )
 
 
@@ -137,7 +141,8 @@ PIPE_HELP_EPILOG = """\
 Exit codes (the highest that applies): 0 all good; 1 the server answered with an error, a
 response ended other than completed (cancelled is fine after a response.cancel in the input), or
 a wait or timeout ran out; 2 some input was rejected; 3 could not connect or authenticate;
-4 connection lost before the work was done; 130 interrupted (Ctrl-C).
+4 connection lost before the work was done; 130 interrupted (Ctrl-C); 143 SIGTERM and
+129 SIGHUP (each after cancelling the active responses).
 """
 
 

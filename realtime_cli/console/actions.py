@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+from collections.abc import Collection
 
 from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
@@ -98,6 +99,8 @@ async def cancel(shell: Shell, args: list[str], line: str) -> None:
             await shell.send(events.response_cancel(response.id), line)
         return
     if rest:
+        if not values.get("--force"):
+            known_id("cancel", rest[0], session.tracker.responses, "response")
         await shell.send(events.response_cancel(rest[0]), line)
         return
     default = session.tracker.active_default()
@@ -150,14 +153,35 @@ async def items(shell: Shell, args: list[str], line: str) -> None:
         shell.say("no items yet")
 
 
+def known_id(command: str, wanted: str, known: Collection[str], kind: str) -> None:
+    """Refuse an id this session has never seen (``cancel all`` is not a response id): the
+    server would answer with an error after the fact, or the response would keep going."""
+    if wanted in known:
+        return
+    newest = list(known)[-5:][::-1]
+    listed = f"known: {', '.join(newest)}" if newest else f"no {kind} yet"
+    extra = "; cancel --all cancels every active response" if command == "cancel" else ""
+    raise UsageError(
+        f"{command}: no {kind} {wanted!r} in this session ({listed}){extra};"
+        " --force sends it anyway"
+    )
+
+
+async def _item_command(shell: Shell, command: str, type_: str, args: list[str], line: str) -> None:
+    values, _ = parse_args(command, args)
+    item_id = one_id(command, args)
+    session = shell.connected()
+    if not values.get("--force"):
+        known_id(command, item_id, session.tracker.items, "item")
+    await shell.send({"type": type_, "item_id": item_id}, line)
+
+
 async def delete(shell: Shell, args: list[str], line: str) -> None:
-    event = {"type": Client.conversation_item_delete, "item_id": one_id("delete", args)}
-    await shell.send(event, line)
+    await _item_command(shell, "delete", Client.conversation_item_delete, args, line)
 
 
 async def retrieve(shell: Shell, args: list[str], line: str) -> None:
-    event = {"type": Client.conversation_item_retrieve, "item_id": one_id("retrieve", args)}
-    await shell.send(event, line)
+    await _item_command(shell, "retrieve", Client.conversation_item_retrieve, args, line)
 
 
 async def responses(shell: Shell, args: list[str], line: str) -> None:

@@ -36,6 +36,9 @@ SESSION_OPTIONS = (
     Opt("--set", "PATH=VALUE", "PATH=VALUE (string) or PATH:=JSON into the session", repeat=True),
 )
 
+# An id rtc has never seen is refused locally; --force sends it (the server may know more).
+FORCE_ID = Opt("--force", help="send even if this session has never seen that id")
+
 COMMANDS: dict[str, Spec] = {
     "create": Spec(
         "create [PROMPT] [options]",
@@ -49,10 +52,11 @@ COMMANDS: dict[str, Spec] = {
         ),
     ),
     "cancel": Spec(
-        "cancel [RESPONSE_ID] [--all]",
+        "cancel [RESPONSE_ID] [--all] [--force]",
         "send response.cancel (default: the active default-conversation response)",
-        (Opt("--all", help="cancel every active response, each by id"),),
+        (Opt("--all", help="cancel every active response, each by id"), FORCE_ID),
         1,
+        examples=("cancel", "cancel --all", "cancel resp_ABC --force"),
     ),
     "session": Spec(
         "session [options]",
@@ -64,8 +68,20 @@ COMMANDS: dict[str, Spec] = {
         ),
     ),
     "items": Spec("items", "list the conversation items"),
-    "delete": Spec("delete ITEM_ID", "send conversation.item.delete", positionals=1),
-    "retrieve": Spec("retrieve ITEM_ID", "send conversation.item.retrieve", positionals=1),
+    "delete": Spec(
+        "delete ITEM_ID [--force]",
+        "send conversation.item.delete",
+        (FORCE_ID,),
+        positionals=1,
+        examples=("delete item_ABC", "delete item_ABC --force"),
+    ),
+    "retrieve": Spec(
+        "retrieve ITEM_ID [--force]",
+        "send conversation.item.retrieve",
+        (FORCE_ID,),
+        positionals=1,
+        examples=("retrieve item_ABC",),
+    ),
     "responses": Spec("responses", "a table of every response in this session"),
     "events": Spec(
         "events [--type GLOB] [--last N]",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -74,15 +75,27 @@ def history_file(environ: Mapping[str, str]) -> Path:
     return Path(state) / "rtc" / "history"
 
 
+# A typed line that may carry a credential: a key, or a tool's authorization/headers (an MCP
+# server's token) in `session --set 'tools:=[...]'`, `create --set`, or a raw JSON event. Such a
+# line is kept in memory for this session's Up arrow, never written to the history file: it is
+# dropped whole (a redacted copy would only be a broken command to recall).
+_SECRET_WORDS = re.compile(r"--api-key|api[-_]key|authorization|headers|bearer\s", re.IGNORECASE)
+
+
+def keeps_secret(line: str, secrets: Sequence[str] = ()) -> bool:
+    """Whether ``line`` must stay out of the history file."""
+    return bool(_SECRET_WORDS.search(line)) or any(s and s in line for s in secrets)
+
+
 class _History(FileHistory):
-    """The history file, minus lines that carry a key (the console never stores one)."""
+    """The history file, minus lines that carry a key or a tool credential (see above)."""
 
     def __init__(self, path: Path, secrets: Sequence[str]) -> None:
         super().__init__(str(path))
         self.secrets = [s for s in secrets if s]
 
     def store_string(self, string: str) -> None:
-        if "--api-key" not in string and not any(s in string for s in self.secrets):
+        if not keeps_secret(string, self.secrets):
             super().store_string(string)
 
 

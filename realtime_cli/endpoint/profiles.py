@@ -54,6 +54,8 @@ PROFILE_KEYS = (
     "headers",
     "subprotocols",
     "session",
+    "ping_interval",
+    "ping_timeout",
 )
 _TOP_KEYS = ("default_profile", "profiles")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -93,6 +95,8 @@ class Profile:
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     subprotocols: tuple[str, ...] = field(default=(), repr=False)
     session: Mapping[str, Any] | None = field(default=None, repr=False)
+    ping_interval: float | None = None  # keepalive (endpoint.PING_INTERVAL when not given)
+    ping_timeout: float | None = None
     line: int | None = None
 
     def __repr__(self) -> str:
@@ -265,8 +269,19 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
         subprotocols=tuple(protocols),
         session=session,
         line=line,
+        ping_interval=_seconds(table, "ping_interval"),
+        ping_timeout=_seconds(table, "ping_timeout"),
         **values,
     )
+
+
+def _seconds(table: dict[str, Any], key: str) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e6:
+        raise FieldError(key, f"{key} must be seconds >= 0 (0 turns pings off)")
+    return float(value)
 
 
 def _infer_kind(values: Mapping[str, Any]) -> str:

@@ -10,7 +10,8 @@ stays quiet for ``--idle-timeout``, then closes with code 1000. Parsing and rule
 Exit codes, the highest that applies: 0 all good; 1 an ``error`` event (but the
 ``response_cancel_not_active`` race), a response ended other than ``completed`` (``cancelled``
 is fine after a ``response.cancel`` in the input), a wait or timeout ran out; 2 some input was
-rejected; 3 connect/auth failure (``ConnectError``); 4 connection lost mid-work; 130 Ctrl-C.
+rejected; 3 connect/auth failure (``ConnectError``); 4 connection lost mid-work; 130 Ctrl-C,
+143 SIGTERM, 129 SIGHUP (each after cancelling the active responses).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,11 +53,13 @@ from realtime_cli.safe_text import clean
 from realtime_cli.session.client import (
     CANCEL_GRACE,
     RATE_LIMITS_GRACE,
+    TIMED_OUT_CLOSE,
     Received,
     Session,
     open_session,
 )
 from realtime_cli.session.recording import Recorder
+from realtime_cli.session.stop import Stopped, on_stop_signals
 
 if TYPE_CHECKING:
     from realtime_cli.render import EventRows
@@ -111,6 +113,7 @@ class _Run:
         self.ended = asyncio.Event()
         self.lost: ConnectionLost | None = None
         self.until_hit = self.interrupted = self.broken_pipe = False
+        self.stopped = Stopped()  # which stop signal (SIGINT, SIGTERM, SIGHUP) ended the run
         self._tick: asyncio.Future[None] = self.loop.create_future()
         self._flush_scheduled = False
 
@@ -168,6 +171,8 @@ class _Run:
     # -- receiving ------------------------------------------------------------------------------
 
     def on_event(self, received: Received) -> None:
+        if self.until_hit:  # nothing after the --until event reaches stdout
+            return
         event, update = received.event, received.update
         self.show(received)
         unexpected = self.ledger.received(event)
@@ -211,7 +216,9 @@ class _Run:
     async def receive_loop(self) -> None:
         count = 0
         try:
-            while True:
+            # Stops at the --until event itself: frames already queued behind it are never
+            # printed, however late the main task wakes to end the run.
+            while not self.until_hit:
                 self.on_event(await self.session.receive())
                 count += 1
                 if count % YIELD_EVERY == 0:
@@ -333,7 +340,8 @@ class _Run:
     async def interrupt(self) -> None:
         """Ctrl-C is a user action: cancel what is running, wait briefly for it to end."""
         active = len(self.ledger.active)
-        self.note(f"rtc: interrupted{f': cancelling {active} response(s)' if active else ''}")
+        word = self.stopped.word
+        self.note(f"rtc: {word}{f': cancelling {active} response(s)' if active else ''}")
         for response_id in list(self.ledger.active):
             with contextlib.suppress(ConnectionLost):
                 self.ledger.sent(await self.session.send(response_cancel(response_id)))
@@ -346,35 +354,36 @@ class _Run:
     async def run(self, first: list[Received], reader: StdinReader) -> ExitCode:
         """Three sibling tasks, all cancelled here at the end (each is safe to cancel: receiving
         loses no frame, and a send cut short is followed by the close anyway)."""
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # before any output
-            self.loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         tasks: list[asyncio.Future[None]] = []
-        try:
-            for received in first:
-                self.on_event(received)
-            for work in (self.receive_loop(), self.input_loop(reader), self.finish()):
-                tasks.append(asyncio.ensure_future(work))
-                tasks[-1].add_done_callback(self._on_task_done)  # a bug ends the run, raised below
-            timeout = self.job.timeout
-            async with asyncio.timeout_at(None if timeout is None else self.started + timeout):
-                await self.ended.wait()
-        except TimeoutError:
-            self.note(f"rtc: timed out after {self.job.timeout:g}s{self.owed()}")
-            self.codes.add(ExitCode.FAILED)
-        finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                self.loop.remove_signal_handler(signal.SIGINT)
-            if len(tasks) > 1:
-                tasks[1].cancel()  # the input loop first: send nothing more
-            if self.interrupted:
-                await self.interrupt()
-            for task in tasks:
-                task.cancel()
-            results = await asyncio.gather(*tasks, return_exceptions=True)
-            reader.stop()
-            if self.rows:
-                self.rows.flush()
-            self._flush()
+        # Before any output; a signal during the shutdown below just ends it the same way.
+        with on_stop_signals(self.loop, self.stopped, self._on_stop):
+            try:
+                for received in first:
+                    self.on_event(received)
+                for work in (self.receive_loop(), self.input_loop(reader), self.finish()):
+                    tasks.append(asyncio.ensure_future(work))
+                    tasks[-1].add_done_callback(
+                        self._on_task_done
+                    )  # a bug ends the run, raised below
+                timeout = self.job.timeout
+                async with asyncio.timeout_at(None if timeout is None else self.started + timeout):
+                    await self.ended.wait()
+            except TimeoutError:
+                self.note(f"rtc: timed out after {self.job.timeout:g}s{self.owed()}")
+                self.session.close_timeout = TIMED_OUT_CLOSE  # a stalled peer must not add 3 s
+                self.codes.add(ExitCode.FAILED)
+            finally:
+                if len(tasks) > 1:
+                    tasks[1].cancel()  # the input loop first: send nothing more
+                if self.interrupted:
+                    await self.interrupt()
+                for task in tasks:
+                    task.cancel()
+                results = await asyncio.gather(*tasks, return_exceptions=True)
+                reader.stop()
+                if self.rows:
+                    self.rows.flush()
+                self._flush()
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
@@ -383,13 +392,13 @@ class _Run:
         if self.lost is not None and not (finished or self.interrupted or self.broken_pipe):
             self.note(f"rtc: {self.lost.message}{self.owed()}")
             self.codes.add(ExitCode.LOST)
-        return ExitCode.INTERRUPTED if self.interrupted else max(self.codes)
+        return self.stopped.code if self.interrupted else max(self.codes)
 
     def _on_task_done(self, task: asyncio.Future[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             self.ended.set()
 
-    def _on_sigint(self) -> None:
+    def _on_stop(self) -> None:
         self.interrupted = True
         self.ended.set()
 

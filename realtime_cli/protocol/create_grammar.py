@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from realtime_cli.errors import UsageError
-from realtime_cli.protocol.events import MODALITIES
+from realtime_cli.protocol.values import CONVERSATION_MODES, MODALITIES
 
 if TYPE_CHECKING:  # building the event loads the validator: not for --help
     from realtime_cli.protocol.response_options import ResponseOptions
@@ -58,7 +58,7 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         "--conversation",
         "auto|none",
         "auto: write to the conversation; none: out-of-band.",
-        ("auto", "none"),
+        CONVERSATION_MODES,
     ),
     Opt(
         "--metadata",
@@ -89,6 +89,28 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
     ),
     Opt("--cancel-after", "SECONDS", "Send response.cancel after SECONDS.", kind="seconds"),
     Opt("--timeout", "SECONDS", "Give up after SECONDS.", kind="seconds", console=False),
+    # Voice (#12): a file as the user's turn, the answer's audio to a file.
+    Opt(
+        "--audio-in",
+        "FILE",
+        "Send FILE (WAV; MP3/FLAC/Ogg with the audio extra) as the user's spoken turn.",
+        kind="file",
+        console=False,
+    ),
+    Opt(
+        "--audio-out",
+        "FILE.wav",
+        "Write the response's output audio to FILE.wav (PCM16; G.711 decoded).",
+        kind="file",
+        console=False,
+    ),
+    Opt(
+        "--fast",
+        None,
+        "With --audio-in: send the audio at once instead of in real time.",
+        kind="flag",
+        console=False,
+    ),
     Opt(
         "--json",
         None,

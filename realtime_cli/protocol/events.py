@@ -15,6 +15,19 @@ import sys
 from enum import StrEnum
 from typing import Any
 
+from realtime_cli.protocol.values import (  # re-exported: the catalog is read from here
+    CONVERSATION_MODES as CONVERSATION_MODES,
+)
+from realtime_cli.protocol.values import (
+    MODALITIES as MODALITIES,
+)
+from realtime_cli.protocol.values import (
+    TOOL_CHOICE_MODES as TOOL_CHOICE_MODES,
+)
+from realtime_cli.protocol.values import (
+    VOICES as VOICES,
+)
+
 JSON = dict[str, Any]
 
 
@@ -110,10 +123,6 @@ DELTA_TYPES = frozenset(
     }
 )
 
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
-MODALITIES = ("text", "audio")
-TOOL_CHOICE_MODES = ("auto", "none", "required")
-CONVERSATION_MODES = ("auto", "none")
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 

@@ -67,6 +67,9 @@ class ResponseState:
     text: TextField = TextField()  # noqa: RUF009 (a descriptor, not a shared default)
     transcript: TextField = TextField()  # noqa: RUF009
     audio_bytes: int = 0
+    # The output audio format as the server names it (GA "audio/pcmu" or beta "g711_ulaw"):
+    # the response's own, else the session's when it was created. Durations depend on it.
+    audio_format: str | None = None
     deltas: int = 0
     usage: JSON | None = None
     function_calls: list[JSON] = field(default_factory=list)
@@ -253,6 +256,7 @@ class Tracker:
             response.t_request = pending.t
         self.responses[response.id] = self._active[response.id] = response
         _apply_response(response, raw)
+        response.audio_format = response.audio_format or _output_format(self.session)
         update.response = response
 
     def _on_done(self, event: JSON, t: float, update: Update) -> None:
@@ -274,7 +278,8 @@ class Tracker:
     def _on_text_delta(self, event: JSON, t: float, update: Update) -> None:
         response = self._response(event)
         delta = event.get("delta")
-        if response is None or not isinstance(delta, str):
+        # After its response.done (a server bug, but servers have them) the text is final.
+        if response is None or not response.active or not isinstance(delta, str):
             return
         response.parts(_TEXT_DELTAS[update.type]).append(delta)
         response.deltas += 1
@@ -360,6 +365,16 @@ def _apply_response(response: ResponseState, raw: JSON) -> None:
     output = raw.get("output")
     if isinstance(output, list):
         response.output = output
+    response.audio_format = _output_format(raw) or response.audio_format
+
+
+def _output_format(config: JSON | None) -> str | None:
+    """The output audio format a session or response object names (GA or beta), if any."""
+    audio = obj(obj(obj(config).get("audio")).get("output")).get("format")
+    name = audio.get("type") if isinstance(audio, dict) else audio
+    if not isinstance(name, str):
+        name = obj(config).get("output_audio_format")
+    return name if isinstance(name, str) else None
 
 
 def _final_text(raw: JSON) -> tuple[str, str]:

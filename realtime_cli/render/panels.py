@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from realtime_cli.audio import codecs
 from realtime_cli.protocol.fields import TOO_DEEP, base64_size, text
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.summary import metadata_line, timings, usage_line
@@ -37,6 +38,12 @@ _TITLE_WIDTH = 80
 PANEL_CHARS = 4_000
 # A long base64 string (audio) as a JSON string token; an escaped quote (\") does not start one.
 _BASE64_STRING = re.compile(r'(?<!\\)"([A-Za-z0-9+/]{200,}={0,2})"')
+
+
+def audio_seconds(response: ResponseState) -> float:
+    """Seconds of output audio, at the response's own format's rate (G.711 is 8 bytes/ms)."""
+    fmt = codecs.format_name(response.audio_format)
+    return codecs.duration_ms(response.audio_bytes, fmt) / 1000
 
 
 def response_panel(response: ResponseState) -> Panel:
@@ -62,8 +69,8 @@ def response_panel(response: ResponseState) -> Panel:
         name, arguments, call_id = (text(call.get(k)) for k in ("name", "arguments", "call_id"))
         body.append(Text(plain(f"→ {name}({arguments})  {call_id}")))
     if response.audio_bytes:
-        seconds = response.audio_bytes / 48000
-        body.append(Text(f"[audio {response.audio_bytes:,} bytes, ~{seconds:.1f} s]", style="dim"))
+        seconds = audio_seconds(response)
+        body.append(Text(f"[audio {response.audio_bytes:,} bytes, {seconds:.2f} s]", style="dim"))
     if not body:
         body.append(Text("(no output)", style="dim"))
 

@@ -123,10 +123,10 @@ async def test_bad_input_gets_one_line_and_the_session_goes_on(console: Console_
         assert len(out.splitlines()) <= 2 and "Traceback" not in out
         assert "sk-secret" not in out
     # The server's own rejection, tied to the line that caused it.
-    out = await console.line("delete item_missing", expect="error")
+    out = await console.line("delete item_missing --force", expect="error")
     assert flat(out) == (
         "error: invalid_value (item_id): Item with item_id not found: item_missing ← answers rtc_1"
-        " (conversation.item.delete) from `delete item_missing`"
+        " (conversation.item.delete) from `delete item_missing --force`"
     )
     out = await console.line("create -i still-here --modality text", expect="╰")
     assert "│ still-here │" in out
@@ -231,10 +231,15 @@ async def test_help_and_view(console: Console_) -> None:
     )
     out = await console.line("help cancel")
     assert out == (
-        "usage: cancel [RESPONSE_ID] [--all]\n"
+        "usage: cancel [RESPONSE_ID] [--all] [--force]\n"
         "    send response.cancel (default: the active default-conversation response)\n"
         "options\n"
         "  --all cancel every active response, each by id\n"
+        "  --force send even if this session has never seen that id\n"
+        "examples\n"
+        "  cancel\n"
+        "  cancel --all\n"
+        "  cancel resp_ABC --force\n"
     )
     assert await console.line("view quiet") == "view: quiet\n"
     assert await console.line("create -i shh --modality text") == ""

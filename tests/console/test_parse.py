@@ -169,7 +169,8 @@ def test_create_help_shows_short_flags_and_what_values_look_like() -> None:
     assert not any("METADATA" in t or "SET" in t or "EVENT_ID" in t for t in terms)
     # Only create has short flags: the others' options are not indented for them.
     assert dict(help_sections("cancel"))["options"] == [
-        ("--all", "cancel every active response, each by id")
+        ("--all", "cancel every active response, each by id"),
+        ("--force", "send even if this session has never seen that id"),
     ]
 
 

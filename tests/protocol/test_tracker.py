@@ -137,3 +137,17 @@ def test_audio_bytes_and_timings() -> None:
     assert response.reason == "client_cancelled"
     assert response.transcript == "hi "
     assert (response.t_request, response.t_created, response.t_done) == (0.0, 0.2, 0.6)
+
+
+def test_deltas_after_response_done_do_not_change_the_finished_text() -> None:
+    tracker = Tracker()
+    created = {"type": "response.created", "response": {"id": "r1", "status": "in_progress"}}
+    delta = {"type": "response.output_text.delta", "response_id": "r1", "delta": "Hi"}
+    done = {"type": "response.done", "response": {"id": "r1", "status": "completed"}}
+    tracker.feed(created, 0.0)
+    assert tracker.feed(delta, 1.0).delta == "Hi"
+    tracker.feed(done, 2.0)
+    late = tracker.feed(delta, 3.0)
+    assert late.delta == "" and late.response is None
+    assert tracker.responses["r1"].text == "Hi"
+    assert tracker.responses["r1"].deltas == 1

@@ -1,0 +1,39 @@
+"""Console defects found after a day of real use (issue 15): each test is what a user typed and
+what they should have seen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from console_harness import Console_, flat
+
+
+async def test_unknown_ids_are_refused_locally_with_the_known_ones(
+    local_server: Callable[..., str], console_factory: Callable[..., Console_]
+) -> None:
+    console = console_factory(local_server(token_delay_ms=30))
+    await console.wait_for("type help")
+    await console.line("create -i 'one two' --modality text", expect="╰")
+    (item_id,) = console.shell.session.tracker.items  # type: ignore[union-attr]
+    words = " ".join(f"w{i}" for i in range(100))
+    await console.line(f"create -i '{words}' --modality text")
+    await console.until(lambda: console.shell.active())
+    out = await console.line("cancel all", expect="error")
+    assert flat(out).startswith("error: cancel: no response 'all' in this session (known: resp_…")
+    assert "cancel --all cancels every active response; --force sends it anyway" in flat(out)
+    assert console.shell.active()  # still streaming: nothing was sent
+    sent = [e.event["type"] for e in console.shell.log if e.direction == "→"]
+    assert "response.cancel" not in sent
+    await console.line("cancel --all", expect="cancelled")
+    for command in ("delete", "retrieve"):
+        out = await console.line(f"{command} item_nope", expect="error")
+        assert flat(out).startswith(
+            f"error: {command}: no item 'item_nope' in this session (known: item_…"
+        )
+        assert flat(out).endswith("); --force sends it anyway")
+    assert item_id in console.shell.session.tracker.items  # type: ignore[union-attr]
+    # --force: the server is asked, and its answer is shown.
+    out = await console.line("retrieve item_nope --force", expect="error")
+    assert "Item with item_id not found: item_nope" in flat(out)
+    out = await console.line(f"delete {item_id}", expect="deleted")
+    assert out == "deleted item_…\n"
