@@ -96,12 +96,24 @@ class _Line:
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
         self.open = False
+        self.pending: list[str] = []  # streamed text not yet written (see _Run.flush)
 
     def wrote(self, text: str) -> None:
         if text:
             self.open = not text.endswith("\n")
 
+    def write_pending(self) -> None:
+        """Write the text streamed since the last write: one write (and one ``clean``) per
+        burst of deltas instead of one per delta."""
+        if self.pending:
+            text = clean("".join(self.pending))
+            self.pending.clear()
+            self.stream.write(text)
+            self.wrote(text)
+
     def end(self) -> None:
+        with contextlib.suppress(StdoutClosed, OSError, ValueError):
+            self.write_pending()
         if self.open:
             self.open = False
             with contextlib.suppress(StdoutClosed, OSError, ValueError):
@@ -180,6 +192,7 @@ class _Run:
     def flush(self) -> None:
         self._flush_scheduled = False
         try:
+            self.say.line.write_pending()
             self.job.stdout.flush()
         except StdoutClosed as exc:  # raised by the next write, in the run
             self._closed = exc
@@ -205,10 +218,8 @@ class _Run:
         if update.error:
             self.say.error(update.error)
         elif update.delta and not self.rows and update.response is self.response:
-            text = clean(update.delta)
-            self.job.stdout.write(text)
+            self.say.line.pending.append(update.delta)
             self._written()
-            self.say.line.wrote(text)
 
     def finish_panel(self) -> None:
         if self.out is None or self.response is None:  # --json: the events are the output

@@ -105,7 +105,8 @@ class Session:
         text = await self.transport.send(event)
         t = self.now()
         self.tracker.sent(event, t)
-        shown = redact_tools(event)
+        # Only an event whose text names "tools" can hold one: the others are not walked.
+        shown = redact_tools(event) if '"tools"' in text else event
         shown_text = text if shown is event else encode(shown)
         for hook in self.on_sent:
             hook(shown, shown_text, t)
