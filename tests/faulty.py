@@ -16,6 +16,8 @@ completed, ``rate_limits.updated``), except where its ``mode`` injects the fault
     phantom       a delta for a response never announced, then a normal response
     late          a normal response, then deltas after its response.done
     invalid_key   error invalid_api_key on connect, then close 4000
+    cancelled     a response cancelled by someone else (turn_detected)
+    failed        a response that fails with server_error "The model crashed."
     hold          created + a delta, then waits (a response that stays active until cancelled;
                   answers response.cancel with its cancelled response.done)
 
@@ -49,8 +51,15 @@ MODES = (
     "late",
     "invalid_key",
     "hold",
+    "cancelled",
+    "failed",
 )
 HUGE_BYTES = 20 * 1024 * 1024
+FAILED_ERROR = {"type": "server_error", "code": "model_crashed", "message": "The model crashed."}
+STATUS_DETAILS: dict[str, Any] = {
+    "cancelled": {"type": "cancelled", "reason": "turn_detected"},
+    "failed": {"type": "failed", "error": FAILED_ERROR},
+}
 
 
 class Faulty:
@@ -139,6 +148,9 @@ class Faulty:
             return None
         if mode == "hold":
             return response_id
+        if mode in ("cancelled", "failed"):
+            await self._done(ws, response_id, mode, "Hello")
+            return None
         if mode == "huge":
             await self._send(ws, self._delta(response_id, "x" * HUGE_BYTES))
         await self._done(ws, response_id, "completed", "Hello")
@@ -165,6 +177,7 @@ class Faulty:
             "id": response_id,
             "object": "realtime.response",
             "status": status,
+            "status_details": STATUS_DETAILS.get(status),
             "output": output,
             "usage": usage,
         }
