@@ -39,6 +39,9 @@ from realtime_cli.session.stop import Stopped, on_stop_signals
 if TYPE_CHECKING:
     from realtime_cli.render import EventRows, RichConsole
 
+_KNOWN = frozenset(Server)
+_TEXT_DELTAS = (Server.response_output_text_delta, Server.response_output_audio_transcript_delta)
+
 
 @dataclass
 class CreateJob:
@@ -133,6 +136,7 @@ class _Run:
         self.response: ResponseState | None = None
         self.we_cancelled = False
         self.answered_with_error = False
+        self.noted: set[str] = set()  # causes of events set aside, each said once
 
     def show(self, received: Received) -> None:
         if self.job.json_output:
@@ -143,6 +147,7 @@ class _Run:
         if self.rows:
             self.rows.server(received.event, received.t)
         update = received.update
+        self.odd(received)
         if update.error:
             self.say.error(update.error)
         elif update.delta and not self.rows and update.response is self.response:
@@ -150,6 +155,27 @@ class _Run:
             self.job.stdout.write(text)
             self.job.stdout.flush()
             self.say.line.wrote(text)
+
+    def odd(self, received: Received) -> None:
+        """One line, once per cause, for a server event rtc set aside: a delta for a response
+        that is done or was never announced, an event of a type rtc does not know."""
+        type_ = received.update.type
+        event = received.event
+        if type_ not in _KNOWN:
+            cause = f"unknown server event type {type_!r}"
+        elif type_ in _TEXT_DELTAS and received.update.response is None:
+            response_id = event.get("response_id")
+            if not isinstance(response_id, str):
+                cause = f"{type_} without a response_id"
+            elif response_id in self.session.tracker.responses:
+                cause = f"{type_} for {response_id} after its response.done"
+            else:
+                cause = f"{type_} for {response_id}, a response never announced"
+        else:
+            return
+        if cause not in self.noted:
+            self.noted.add(cause)
+            self.say(f"rtc: ignored {clean(cause)}")
 
     def finish_panel(self) -> None:
         if self.out is None or self.response is None:  # --json: the events are the output

@@ -36,11 +36,18 @@ _TITLE_WIDTH = 80
 _BASE64_STRING = re.compile(r'(?<!\\)"([A-Za-z0-9+/]{200,}={0,2})"')
 
 
+PANEL_ANSWER_MAX = 20_000  # characters of the answer a panel repeats
+
+
 def response_panel(response: ResponseState) -> Panel:
     """The finished response: its answer, status and reason, usage, timings, metadata."""
     body: list[RenderableType] = []
     if response.answer:
-        body.append(Text(plain(response.answer)))
+        answer = response.answer
+        if len(answer) > PANEL_ANSWER_MAX:  # all of it streamed above; laying out MBs takes minutes
+            more = len(answer) - PANEL_ANSWER_MAX
+            answer = answer[:PANEL_ANSWER_MAX] + f"… ({more:,} more characters)"
+        body.append(Text(plain(answer)))
     for call in response.function_calls:
         name, arguments, call_id = (text(call.get(k)) for k in ("name", "arguments", "call_id"))
         body.append(Text(plain(f"→ {name}({arguments})  {call_id}")))
