@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 # to commit the turn before committing it itself.
 VAD_COMMIT_GRACE = 2.0
 
+_KNOWN = frozenset(Server)
+_TEXT_DELTAS = (Server.response_output_text_delta, Server.response_output_audio_transcript_delta)
+
 
 @dataclass
 class CreateJob:
@@ -179,6 +182,7 @@ class _Run:
         self._next: asyncio.Future[Received] | None = None
         self._flush_scheduled = False
         self._closed: StdoutClosed | None = None
+        self.noted: set[str] = set()  # causes of events set aside, each said once
 
     def _written(self) -> None:
         """Flush once the loop has nothing more at hand, not once per event: a burst of queued
@@ -215,11 +219,33 @@ class _Run:
         if self.rows:
             self.rows.server(received.event, received.t)
         update = received.update
+        self.odd(received)
         if update.error:
             self.say.error(update.error)
         elif update.delta and not self.rows and update.response is self.response:
             self.say.line.pending.append(update.delta)
             self._written()
+
+    def odd(self, received: Received) -> None:
+        """One line, once per cause, for a server event rtc set aside: a delta for a response
+        that is done or was never announced, an event of a type rtc does not know."""
+        type_ = received.update.type
+        event = received.event
+        if type_ not in _KNOWN:
+            cause = f"unknown server event type {type_!r}"
+        elif type_ in _TEXT_DELTAS and received.update.response is None:
+            response_id = event.get("response_id")
+            if not isinstance(response_id, str):
+                cause = f"{type_} without a response_id"
+            elif response_id in self.session.tracker.responses:
+                cause = f"{type_} for {response_id} after its response.done"
+            else:
+                cause = f"{type_} for {response_id}, a response never announced"
+        else:
+            return
+        if cause not in self.noted:
+            self.noted.add(cause)
+            self.say(f"rtc: ignored {clean(cause)}")
 
     def finish_panel(self) -> None:
         if self.out is None or self.response is None:  # --json: the events are the output

@@ -97,7 +97,10 @@ class ResponseState:
             return text(details["reason"])
         error = details.get("error")
         if isinstance(error, dict):
-            return text(error.get("code") or error.get("message") or error.get("type"))
+            # A failed response: the error's code and message, as the server sent them.
+            code = text(error.get("code") or error.get("type"))
+            message = text(error.get("message"))
+            return ": ".join(part for part in (code, message) if part) or None
         return None
 
     @property

@@ -6,7 +6,6 @@ printed (ids, ports and timings masked, nothing else).
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 import time
@@ -177,9 +176,14 @@ async def test_ctrl_c_cancels_then_clears_then_leaves(
     console.type(CTRL_C)
     await console.wait_for("· cancelled ─")
     assert "cancelling resp_…" in console.new_output()
-    console.type("half a line" + CTRL_C)  # clears the line: nothing is sent
-    await asyncio.sleep(0.3)
+    sent = len(console.shell.log)
+    console.type("half a line")
+    buffer = console.repl.prompt.app.current_buffer
+    await console.until(lambda: buffer.text == "half a line")
+    console.type(CTRL_C)  # clears the line: nothing is sent
+    await console.until(lambda: buffer.text == "")  # the positive signal: Ctrl-C was handled
     assert console.new_output() == ""
+    assert len(console.shell.log) == sent
     # Within a second of the others, yet the first press on an empty prompt only warns: the
     # presses that cancelled and cleared do not count towards leaving.
     console.type(CTRL_C)
@@ -242,9 +246,12 @@ async def test_help_and_view(console: Console_) -> None:
         "  cancel resp_ABC --force\n"
     )
     assert await console.line("view quiet") == "view: quiet\n"
+    session = console.shell.session
+    assert session is not None
+    responses = session.tracker.responses
     assert await console.line("create -i shh --modality text") == ""
-    await asyncio.sleep(0.3)
-    assert console.new_output() == ""  # quiet: no panel
+    await console.until(lambda: any(not r.active for r in responses.values()))
+    assert console.new_output() == ""  # quiet: no panel, though the response is done
 
 
 async def test_redraws_are_coalesced_during_a_burst(console: Console_) -> None:
