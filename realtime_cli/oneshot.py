@@ -217,9 +217,9 @@ class _Run:
 
     async def follow(self) -> None:
         """Read events until our response is done (and its rate_limits.updated, briefly)."""
-        while self.response is None or self.response.active:
+        while self.response is None or self.response.active or self._interrupted():
             received = await self._receive()
-            if self.response is None:
+            if self.response is None or self._interrupted():
                 self.response = self._our_response()
             update = received.update
             if update.error and update.error.event_id and update.error.cause:
@@ -243,6 +243,17 @@ class _Run:
         response_id = self.watch.auto_after_commit
         return self.session.tracker.responses.get(response_id) if response_id else None
 
+    def _interrupted(self) -> bool:
+        """Server VAD cancelled the response it started because the user spoke again: the
+        turn goes on, and rtc follows the response to the next one."""
+        response = self.response
+        return (
+            self.watch is not None
+            and response is not None
+            and not response.active
+            and response.reason == "turn_detected"
+        )
+
     async def _receive(self) -> Received:
         """The next server event; a receive the audio phase started is picked up, not lost."""
         pending, self._next = self._next, None
@@ -251,21 +262,22 @@ class _Run:
         return await self.session.receive()
 
     async def _send_audio(self, clip: Clip) -> None:
-        """Stream the --audio-in turn while showing what arrives; then end the turn: commit and
-        response.create without turn detection, else wait for the server's VAD to commit (rtc
-        commits itself if it has not within VAD_COMMIT_GRACE). With response options and
-        server VAD, the server's automatic response is turned off first so it cannot race rtc's
-        own response.create."""
+        """Stream the --audio-in turn while showing what arrives, then end the turn. With server
+        VAD that creates responses and no response options, the server decides: its VAD commits
+        (rtc commits itself if it has not within VAD_COMMIT_GRACE) and rtc follows the response
+        it starts for the last turn. Otherwise (no turn detection, response options given, or
+        create_response off) the file is one turn: turn detection is switched off for this
+        session, and rtc commits and sends its own response.create, so nothing races it."""
         from realtime_cli.session.audio_in import InputSetup, TurnWatch, send_turn
 
         setup = InputSetup.of(self.session.tracker.session)
-        explicit = setup.turn_detection is None or bool(self.job.response)
-        if setup.turn_detection is not None:
+        explicit = not setup.creates_response or bool(self.job.response)
+        if setup.turn_detection is not None and explicit:
+            update = {"type": "realtime", "audio": {"input": {"turn_detection": None}}}
+            await self.session.send({"type": events.Client.session_update, "session": update})
+            setup = dataclasses.replace(setup, turn_detection=None)
+        if not explicit:
             self.watch = TurnWatch()
-            if self.job.response and setup.creates_response:
-                vad = {**setup.turn_detection, "create_response": False}
-                update = {"type": "realtime", "audio": {"input": {"turn_detection": vad}}}
-                await self.session.send({"type": events.Client.session_update, "session": update})
         sender = asyncio.ensure_future(send_turn(self.session, clip, setup, fast=self.job.fast))
         try:
             await self._receive_while(sender)

@@ -68,7 +68,9 @@ def test_non_wav_without_the_extra_names_it_and_sends_nothing(
 
 def test_g711_output_duration_is_right_in_the_panel(server_url: str) -> None:
     fmt = '{"type": "audio/pcmu"}'
-    result = rtc("create", "one two three", "-s", f"audio.output.format:={fmt}", "--url", server_url)
+    result = rtc(
+        "create", "one two three", "-s", f"audio.output.format:={fmt}", "--url", server_url
+    )
     assert result.returncode == 0, result.stderr
     assert "[audio 2,400 bytes, 0.30 s]" in result.stdout
 
