@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import fnmatch
 
+from realtime_cli.console import voice
 from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
     NOT_IN_CONSOLE,
@@ -110,6 +111,8 @@ async def cancel(shell: Shell, args: list[str], line: str) -> None:
 
 async def interrupt(shell: Shell) -> None:
     """Ctrl-C while responses are active: cancel each of them by id."""
+    if shell.voice is not None:
+        shell.voice.barge_in("Ctrl-C")  # playback stops first, then the cancels go out
     for response in shell.cancellable():
         shell.say(f"cancelling {response.id}", "yellow")
         with contextlib.suppress(ConnectionLost, UsageError):
@@ -214,6 +217,7 @@ async def help_(shell: Shell, args: list[str], line: str) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
+    **voice.HANDLERS,
     "create": create,
     "cancel": cancel,
     "session": session_update,

@@ -63,6 +63,18 @@ COMMANDS: dict[str, Spec] = {
             "session --set audio.output.speed:=1.2",
         ),
     ),
+    # Voice (console/voice.py)
+    "audio": Spec(
+        "audio FILE [--fast]",
+        "send FILE (WAV; MP3/FLAC/Ogg with the audio extra) as your spoken turn, in real time",
+        (Opt("--fast", help="send it at once instead of in real time"),),
+        1,
+        examples=("audio question.wav", "audio ~/hello.mp3 --fast"),
+    ),
+    "save": Spec(
+        "save RESPONSE_ID FILE.wav", "write a response's output audio to a WAV file", (), 2
+    ),
+    "play": Spec("play RESPONSE_ID", "play a response's audio (needs the audio extra)", (), 1),
     "items": Spec("items", "list the conversation items"),
     "delete": Spec("delete ITEM_ID", "send conversation.item.delete", positionals=1),
     "retrieve": Spec("retrieve ITEM_ID", "send conversation.item.retrieve", positionals=1),

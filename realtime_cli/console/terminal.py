@@ -40,6 +40,7 @@ from realtime_cli.console import actions
 from realtime_cli.console.live_region import Fragments, Status, live_fragments, toolbar_fragments
 from realtime_cli.console.parse import CompletionContext, completions, json_unfinished
 from realtime_cli.console.shell import Action, Shell, host
+from realtime_cli.console.voice import Voice, VoiceOptions
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ExitCode, RtcError, UsageError
 from realtime_cli.render import RichConsole, console_for_repl
@@ -325,6 +326,7 @@ async def run_repl(
     history: Path | None = None,
     token_delay_ms: float = 20,
     record: Recorder | None = None,
+    voice: VoiceOptions | None = None,
 ) -> int:
     """Run the console until the user leaves; returns the exit code (0, or 130 for Ctrl-C).
 
@@ -338,8 +340,10 @@ async def run_repl(
             raise UsageError("rtc repl needs a terminal; for scripts use rtc create")
         with patch_stdout(raw=True):
             out = console_for_repl(sys.stdout)
-            return await _run(endpoint, view, out, input, output, path, token_delay_ms, record)
-    return await _run(endpoint, view, console, input, output, path, token_delay_ms, record)
+            return await _run(
+                endpoint, view, out, input, output, path, token_delay_ms, record, voice
+            )
+    return await _run(endpoint, view, console, input, output, path, token_delay_ms, record, voice)
 
 
 async def _run(
@@ -351,6 +355,7 @@ async def _run(
     path: Path,
     token_delay_ms: float,
     record: Recorder | None = None,
+    voice: VoiceOptions | None = None,
 ) -> int:
     shell = Shell(
         endpoint,
@@ -360,6 +365,9 @@ async def _run(
         token_delay_ms=token_delay_ms,
         record=record,
     )
+    # Always there: save and play work on any response's audio (kept within bounds).
+    voice = voice or VoiceOptions()
+    Voice(shell, audio_out=voice.audio_out, play=voice.play, device=voice.device)
     history, problem = open_history(path, endpoint.secrets)
     if problem:
         shell.say(problem, "yellow")
