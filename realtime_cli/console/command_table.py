@@ -75,6 +75,13 @@ COMMANDS: dict[str, Spec] = {
         "save RESPONSE_ID FILE.wav", "write a response's output audio to a WAV file", (), 2
     ),
     "play": Spec("play RESPONSE_ID", "play a response's audio (needs the audio extra)", (), 1),
+    "mic": Spec(
+        "mic [on|off]",
+        "the microphone (audio extra): push-to-talk without turn detection, else hands-free;"
+        " Ctrl-T toggles",
+        (),
+        1,
+    ),
     "items": Spec("items", "list the conversation items"),
     "delete": Spec("delete ITEM_ID", "send conversation.item.delete", positionals=1),
     "retrieve": Spec("retrieve ITEM_ID", "send conversation.item.retrieve", positionals=1),
@@ -119,4 +126,5 @@ KEYS = (
     ("Ctrl-D", "on an empty line: leave"),
     ("Tab", "complete commands, options, values, ids and event types"),
     ("Ctrl-R", "search the history"),
+    ("Ctrl-T", "push-to-talk: start the microphone; again: stop and send (audio extra)"),
 )

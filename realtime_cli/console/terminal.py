@@ -141,7 +141,7 @@ class Repl:
         self.shell = shell
         self._last_ctrl_c = 0.0
         self.executed = 0  # lines run so far (tests wait on it)
-        self._cache: tuple[tuple[int, int, str], Fragments, Fragments] | None = None
+        self._cache: tuple[tuple[int, int, str, str | None], Fragments, Fragments] | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._receiver: asyncio.Task[None] | None = None
         self.prompt: PromptSession[str] = PromptSession(
@@ -165,7 +165,9 @@ class Repl:
         """The live region and the toolbar: computed again on each redraw tick (streaming),
         and at once when anything else changed (a response done, the width, the connection)."""
         size = self.prompt.app.output.get_size()
-        key = (size.columns, self.shell.generation, self.shell.state)
+        voice = self.shell.voice
+        mic = voice.status() if isinstance(voice, Voice) else None
+        key = (size.columns, self.shell.generation, self.shell.state, mic)
         if self._cache is None or self._cache[0] != key:
             shell = self.shell
             session = shell.session
@@ -182,6 +184,7 @@ class Repl:
                 now=now,
                 wall=time.time(),
                 last_error=shell.last_error,
+                mic=mic,
             )
             toolbar = toolbar_fragments(status, size.columns - 1)
             self._cache = (key, live, toolbar)
@@ -240,6 +243,13 @@ class Repl:
         @bindings.add("c-c", filter=~is_searching)
         def _ctrl_c(event: KeyPressEvent) -> None:
             self._ctrl_c(event)
+
+        @bindings.add("c-t")
+        def _push_to_talk(event: KeyPressEvent) -> None:
+            try:
+                Voice.of(self.shell).toggle_mic()
+            except RtcError as exc:  # no extra, no device, not connected: one line
+                self.shell.say(f"error: {exc.message}", "red")
 
         return bindings
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from realtime_cli.audio import codecs
 from realtime_cli.audio.takes import Takes
 from realtime_cli.console.parse import parse_args
 from realtime_cli.console.shell import Shell
@@ -28,7 +29,10 @@ from realtime_cli.protocol.fields import count, text
 from realtime_cli.session.client import Received
 
 if TYPE_CHECKING:
+    from realtime_cli.audio.capture import Mic, Opener
     from realtime_cli.audio.playback import Player
+
+MIN_TURN_MS = 100  # shorter push-to-talk turns are dropped: the server refuses to commit them
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class Voice:
         self.device = device
         self.player: Player | None = None
         self.sending: asyncio.Task[None] | None = None
+        self.mic: Mic | None = None
+        self.mic_opener: Opener | None = None  # tests: a fake input device at the Mic's seam
+        self._mic_queue: asyncio.Queue[bytes | None] | None = None
         shell.listeners.append(self.on_received)
         shell.voice = self
         if play:
@@ -162,6 +169,78 @@ class Voice:
                 }
                 await self.shell.send(truncate, "barge-in")
 
+    # -- the microphone ------------------------------------------------------------------------
+
+    def status(self) -> str | None:
+        """The toolbar's part: whether the mic is live, and its level."""
+        if self.mic is None or not self.mic.live:
+            return None
+        return f"mic live {self.mic.level_db:.0f} dB"
+
+    def toggle_mic(self) -> None:
+        """Push-to-talk (Ctrl-T): start capturing, or stop and end the turn."""
+        if self.mic is not None and self.mic.live:
+            self.stop_mic()
+        else:
+            self.start_mic()
+
+    def start_mic(self) -> None:
+        """Stream the microphone as ``input_audio_buffer.append`` until ``stop_mic``; with
+        server VAD the server takes the turns (hands-free), else stopping commits and asks for
+        a response. ``RtcError`` (no extra, no device) is said in one line."""
+        from realtime_cli.audio.capture import Mic
+        from realtime_cli.session.audio_in import InputSetup
+
+        session = self.shell.connected()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+        def hand_over(chunk: bytes) -> None:  # the device's thread
+            loop.call_soon_threadsafe(queue.put_nowait, chunk)
+
+        mic = Mic(hand_over, self.device, self.mic_opener)
+        try:
+            mic.start()
+        except RtcError as exc:
+            raise UsageError(f"mic: {exc.message}") from None
+        self.barge_in("push-to-talk")
+        self.mic, self._mic_queue = mic, queue
+        setup = InputSetup.of(session.tracker.session)
+        how = "server VAD takes the turns" if setup.turn_detection else "Ctrl-T again to send"
+        self.shell.say(f"mic live ({how})", "yellow")
+        self.shell.spawn(self._stream_mic(queue, setup.format, setup.turn_detection is None))
+
+    def stop_mic(self) -> None:
+        if self.mic is not None:
+            self.mic.stop()
+        if self._mic_queue is not None:
+            self._mic_queue.put_nowait(None)
+            self._mic_queue = None
+        self.shell.changed = True
+
+    async def _stream_mic(self, queue: asyncio.Queue[bytes | None], fmt: str, commit: bool) -> None:
+        from realtime_cli.audio.playback import RATE
+        from realtime_cli.audio.resample import resample_stdlib
+        from realtime_cli.session.audio_in import append_event
+
+        session = self.shell.connected()
+        sent_ms = 0.0
+        with contextlib.suppress(ConnectionLost, UsageError):
+            while (chunk := await queue.get()) is not None:
+                if fmt != codecs.PCM:
+                    chunk = codecs.encode(resample_stdlib(chunk, RATE, codecs.G711_RATE), fmt)
+                await session.send(append_event(chunk), validate=False)
+                sent_ms += codecs.duration_ms(len(chunk), fmt)
+                self.shell.changed = True
+            if not commit:
+                return
+            if sent_ms < MIN_TURN_MS:
+                await self.shell.send({"type": Client.input_audio_buffer_clear}, "mic")
+                self.shell.say(f"mic: {sent_ms:.0f} ms is too short to send; dropped", "yellow")
+                return
+            await self.shell.send({"type": Client.input_audio_buffer_commit}, "mic")
+            await self.shell.send(events.response_create({}), "mic")
+
     # -- commands ----------------------------------------------------------------------------
 
     def _write(self, response_id: str, path: Path) -> None:
@@ -264,4 +343,19 @@ async def play(shell: Shell, args: list[str], line: str) -> None:
     shell.say(f"playing {take.response_id} ({take.ms / 1000:.2f} s)")
 
 
-HANDLERS = {"audio": audio, "save": save, "play": play}
+async def mic(shell: Shell, args: list[str], line: str) -> None:
+    """``mic [on|off]``: toggle (or set) the microphone; Ctrl-T does the same."""
+    _, rest = parse_args("mic", args)
+    voice = Voice.of(shell)
+    live = voice.mic is not None and voice.mic.live
+    wanted = rest[0] if rest else ("off" if live else "on")
+    if wanted not in ("on", "off"):
+        raise UsageError(f"mic: say on or off, not {wanted!r}")
+    if wanted == "on" and not live:
+        voice.start_mic()
+    elif wanted == "off" and live:
+        voice.stop_mic()
+        shell.say("mic off")
+
+
+HANDLERS = {"audio": audio, "save": save, "play": play, "mic": mic}

@@ -9,7 +9,7 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
-from console_harness import Console_, console_factory, flat  # noqa: F401 (fixtures)
+from console_harness import Console_, console, console_factory, flat  # noqa: F401 (fixtures)
 from sounds import silence, tone, write
 
 from realtime_cli.audio.playback import JitterBuffer, Player
@@ -39,22 +39,22 @@ async def test_audio_file_is_a_turn_and_its_answer_can_be_saved(
     console_factory: Callable[..., Console_],  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    console = console_factory(server_url)
-    Voice(console.shell)
-    await console.wait_for("type help")
+    c = console_factory(server_url)
+    Voice(c.shell)
+    await c.wait_for("type help")
     clip = write(tmp_path / "q.wav", tone(440, 500, 16_000) + silence(100, 16_000), 16_000)
-    out = await console.line(f"audio {clip} --fast", expect="· completed")
+    out = await c.line(f"audio {clip} --fast", expect="· completed")
     assert "sending" in out and "server VAD decides" in out
     assert "I heard" in out
-    (done,) = received(console, "response.done")
+    (done,) = received(c, "response.done")
     response_id = str(done["response"]["id"])  # type: ignore[index]
-    saved = await console.line(f"save {response_id} {tmp_path / 'a.wav'}", expect="saved")
+    saved = await c.line(f"save {response_id} {tmp_path / 'a.wav'}", expect="saved")
     assert "saved" in saved
     with wave.open(str(tmp_path / "a.wav")) as wav:
         assert wav.getframerate() == 24_000 and wav.getnframes() > 0
-    missing = flat(await console.line(f"audio {tmp_path / 'nope.wav'}"))
+    missing = flat(await c.line(f"audio {tmp_path / 'nope.wav'}"))
     assert "No such file or directory" in missing and "Traceback" not in missing
-    none = flat(await console.line(f"save resp_nope {tmp_path / 'b.wav'}"))
+    none = flat(await c.line(f"save resp_nope {tmp_path / 'b.wav'}"))
     assert "no audio kept for response 'resp_nope'" in none
 
 
@@ -132,15 +132,85 @@ async def test_play_without_the_extra_is_one_line(
 ) -> None:
     import sys
 
-    console = console_factory(server_url)
-    Voice(console.shell)
-    await console.wait_for("type help")
-    await console.line("hello", expect="· completed")
-    (done,) = received(console, "response.done")
+    c = console_factory(server_url)
+    Voice(c.shell)
+    await c.wait_for("type help")
+    await c.line("hello", expect="· completed")
+    (done,) = received(c, "response.done")
     response_id = str(done["response"]["id"])  # type: ignore[index]
     sys.modules["miniaudio"] = None  # type: ignore[assignment]
     try:
-        out = flat(await console.line(f"play {response_id}"))
+        out = flat(await c.line(f"play {response_id}"))
     finally:
         del sys.modules["miniaudio"]
     assert "play: live playback needs the audio extra: pip install 'realtime-cli[audio]'" in out
+
+
+class FakeInput:
+    """The microphone at the Mic's seam: the test hands chunks to the callback a device calls."""
+
+    def __init__(self) -> None:
+        self.take: Callable[[bytes], None] | None = None
+        self.closed = False
+
+    def __call__(self, take: Callable[[bytes], None], device: str | None) -> FakeInput:
+        self.take = take
+        return self
+
+    def speak(self, pcm16: bytes) -> None:
+        assert self.take is not None
+        for i in range(0, len(pcm16), 960):  # 20 ms chunks, as the device gives them
+            self.take(pcm16[i : i + 960])
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_push_to_talk_streams_then_commits_and_asks(
+    server_url: str,
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    c = console_factory(server_url)
+    voice = Voice(c.shell)
+    voice.mic_opener = device = FakeInput()
+    await c.wait_for("type help")
+    await c.line("session --turn-detection none", expect="session updated")
+    out = await c.line("mic on", expect="mic live")
+    assert "Ctrl-T again to send" in out
+    device.speak(tone(440, 300))
+    assert (voice.status() or "").startswith("mic live -1")  # the level of the last chunk
+    await c.until(lambda: len(sent(c, Client.input_audio_buffer_append)) == 15)
+    await c.line("mic off", expect="· completed")
+    assert device.closed and voice.status() is None
+    assert "I heard 0.3 seconds of audio." in c.buffer.getvalue()
+    assert len(sent(c, Client.input_audio_buffer_commit)) == 1
+
+
+async def test_hands_free_lets_server_vad_take_turns(
+    server_url: str,
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    c = console_factory(server_url)
+    voice = Voice(c.shell)
+    voice.mic_opener = device = FakeInput()
+    await c.wait_for("type help")
+    out = await c.line("mic", expect="mic live")
+    assert "server VAD takes the turns" in out
+    device.speak(silence(200) + tone(440, 400) + silence(400))
+    await c.wait_for("· completed")
+    assert received(c, "input_audio_buffer.speech_started")
+    assert sent(c, Client.input_audio_buffer_commit) == []  # the server committed
+    await c.line("mic off", expect="mic off")
+
+
+async def test_mic_without_the_extra_is_one_line(console: Console_) -> None:  # noqa: F811
+    import sys
+
+    sys.modules["miniaudio"] = None  # type: ignore[assignment]
+    try:
+        out = flat(await console.line("mic on"))
+    finally:
+        del sys.modules["miniaudio"]
+    assert (
+        out == "error: mic: the microphone needs the audio extra: pip install 'realtime-cli[audio]'"
+    )
