@@ -39,6 +39,7 @@ from realtime_cli.session.recording import Recorder
 
 if TYPE_CHECKING:
     from realtime_cli.audio.files import Clip
+    from realtime_cli.audio.playback import Player
     from realtime_cli.audio.takes import Takes
     from realtime_cli.render import EventRows, RichConsole
     from realtime_cli.session.audio_in import TurnWatch
@@ -63,6 +64,7 @@ class CreateJob:
     audio_in: Path | None = None  # --audio-in: the user's turn is this file, spoken
     audio_out: Path | None = None  # --audio-out: the response's audio as a WAV file
     fast: bool = False  # --audio-in without real-time pacing
+    play: bool = False  # --play: live playback through the audio extra
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
@@ -125,7 +127,7 @@ class _Say:
     def __call__(self, line: str, style: str | None = None) -> None:
         self.line.end()
         if self.console is not None:
-            self.console.print(line, style=style)
+            self.console.print(line, style=style, markup=False)  # file names may hold [ ]
         else:
             self.stream.write(line + "\n")
             self.stream.flush()
@@ -163,8 +165,57 @@ class _Run:
 
             self.takes = Takes()
         self._next: asyncio.Future[Received] | None = None
+        self.player: Player | None = None
+
+    def open_player(self) -> None:
+        """--play: the device, or one line saying why not (the answer still streams)."""
+        from realtime_cli.audio.playback import Player
+        from realtime_cli.errors import RtcError
+
+        try:
+            self.player = Player.open()
+        except RtcError as exc:
+            self.say(f"rtc: --play: {exc.message}", style="yellow")
+
+    def _play(self, received: Received) -> None:
+        from realtime_cli.audio.playback import to_device
+        from realtime_cli.audio.takes import format_of
+
+        assert self.player is not None
+        event, response = received.event, received.update.response
+        if response is None or (self.response is not None and response is not self.response):
+            return
+        if received.update.type == Server.response_output_audio_delta:
+            delta = event.get("delta")
+            buffer = self.player.buffer
+            if buffer.response_id != response.id:
+                buffer.start(response.id, None)
+            if isinstance(delta, str):
+                import base64
+
+                fmt = format_of(response.raw) or "audio/pcm"
+                buffer.feed(to_device(base64.b64decode(delta), fmt))
+        elif received.update.finished:
+            self.player.buffer.end()
+
+    async def drain(self) -> None:
+        """--play: let the audio play out (bounded by its length), then close the device."""
+        if self.player is None:
+            return
+        buffer = self.player.buffer
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + buffer.received_ms / 1000 + 1.0
+        # The device thread drains the buffer; polling it 20 times a second is enough here.
+        while buffer.playing and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        if self.response is not None and buffer.response_id == self.response.id:
+            self.response.audio_played_ms = buffer.played_ms
+        self.player.close()
+        self.player = None
 
     def show(self, received: Received) -> None:
+        if self.player is not None:
+            self._play(received)
         if self.takes is not None:
             self.takes.feed(received.event)
         if self.watch is not None:
@@ -360,6 +411,7 @@ class _Run:
                     await canceller
             if self._next is not None:
                 self._next.cancel()
+        await self.drain()
         self.finish_panel()
         written = self.write_audio()
         code = self.exit_code()
@@ -405,6 +457,8 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
     ) as session:
         run = _Run(job, session, say)
         run.clip = clip
+        if job.play:
+            run.open_player()
         session.on_bad_frame = lambda reason: say(f"rtc: skipped a server frame: {reason}")
         for received in first:
             run.show(received)
@@ -419,7 +473,9 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
             waiter.cancel()
             if not interrupted.is_set():
                 return task.result()
-            # Ctrl-C is a user action: cancel the response and wait briefly for its done.
+            # Ctrl-C is a user action: playback stops at once, the response is cancelled.
+            if run.player is not None:
+                run.player.buffer.stop()
             say("rtc: interrupted: cancelling the response")
             await run.cancel()
             # The run prints the cancelled response's panel itself if its done arrives in time.

@@ -100,6 +100,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _backends(miniaudio: ModuleType, device: str | None) -> list[object] | None:
+    device = device or os.environ.get("RTC_AUDIO_DEVICE")
     if device in (None, "", "default"):
         return None
     if device == "null":
@@ -130,7 +131,7 @@ def open_playback(pull: Callable[[int], bytes], device: str | None = None) -> _D
             )
             opened.start(generator)
     except miniaudio.MiniaudioError as exc:
-        why = f"no audio output device ({_reason(exc)}); --audio-device null plays silently"
+        why = f"no audio output device ({_reason(exc)}); RTC_AUDIO_DEVICE=null plays to no device"
         raise RtcError(why) from None
     return _Device(opened)
 
@@ -158,6 +159,6 @@ def open_capture(on_chunk: Callable[[bytes], None], device: str | None = None) -
             )
             opened.start(generator)
     except miniaudio.MiniaudioError as exc:
-        why = f"no audio input device ({_reason(exc)}); --audio-device null records silence"
+        why = f"no audio input device ({_reason(exc)}); RTC_AUDIO_DEVICE=null records silence"
         raise RtcError(why) from None
     return _Device(opened)

@@ -104,6 +104,7 @@ def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
         audio_in=params["audio_in"],
         audio_out=params["audio_out"],
         fast=params["fast"],
+        play=params["play"],
     )
 
 
@@ -131,7 +132,11 @@ def repl(
     ] = False,
     audio_device: Annotated[
         str | None,
-        typer.Option("--audio-device", help="default, or null (no sound card).", metavar="NAME"),
+        typer.Option(
+            "--audio-device",
+            help="default, or null: no sound card (env RTC_AUDIO_DEVICE).",
+            metavar="NAME",
+        ),
     ] = None,
     *,
     connection: Connection,
