@@ -168,6 +168,7 @@ async def responses(shell: Shell, args: list[str], line: str) -> None:
     known = list(shell.session.tracker.responses.values()) if shell.session else []
     if known:
         shell.out.print(responses_table(known))
+        voice.meters(shell, known)
     else:
         shell.say("no responses yet")
 

@@ -26,6 +26,7 @@ from realtime_cli.errors import ConnectionLost, RtcError, UsageError
 from realtime_cli.protocol import events
 from realtime_cli.protocol.events import Client, Server
 from realtime_cli.protocol.fields import count, text
+from realtime_cli.protocol.tracker import ResponseState
 from realtime_cli.session.client import Received
 
 if TYPE_CHECKING:
@@ -341,6 +342,17 @@ async def play(shell: Shell, args: list[str], line: str) -> None:
     player.buffer.feed(to_device(bytes(take.data), take.format))
     player.buffer.end()
     shell.say(f"playing {take.response_id} ({take.ms / 1000:.2f} s)")
+
+
+def meters(shell: Shell, responses: list[ResponseState]) -> None:
+    """Under the ``responses`` table: the voice meters of responses that have them."""
+    from realtime_cli.protocol.summary import voice_line
+    from realtime_cli.render.panels import audio_seconds
+
+    for response in responses:
+        line = voice_line(response, audio_seconds(response) * 1000)
+        if line:
+            shell.say(f"{response.id} · {line}")
 
 
 async def mic(shell: Shell, args: list[str], line: str) -> None:

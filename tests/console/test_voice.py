@@ -214,3 +214,19 @@ async def test_mic_without_the_extra_is_one_line(console: Console_) -> None:  # 
     assert (
         out == "error: mic: the microphone needs the audio extra: pip install 'realtime-cli[audio]'"
     )
+
+
+async def test_responses_shows_heard_versus_generated(
+    local_server: Callable[..., str],
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    c = console_factory(local_server(token_delay_ms=100))
+    _, buffer = playing_voice(c)
+    await c.wait_for("type help")
+    await c.line("create " + json.dumps(" ".join(["word"] * 100)))
+    await c.until(lambda: buffer.received_ms >= 300)
+    buffer.pull(2400)  # 100 ms reached the card
+    await c.line("stop", expect="barge-in")
+    out = flat(await c.line("responses", expect="played"))
+    assert "generated N s · played N s" in out  # masked figures; the raw transcript has them
+    assert "· played 0.10 s" in c.buffer.getvalue()
