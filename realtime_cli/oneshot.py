@@ -40,6 +40,7 @@ from realtime_cli.session.stop import Stopped, on_stop_signals
 
 if TYPE_CHECKING:
     from realtime_cli.audio.files import Clip
+    from realtime_cli.audio.playback import Player
     from realtime_cli.audio.takes import Takes
     from realtime_cli.render import EventRows, RichConsole
     from realtime_cli.session.audio_in import TurnWatch
@@ -67,6 +68,7 @@ class CreateJob:
     audio_in: Path | None = None  # --audio-in: the user's turn is this file, spoken
     audio_out: Path | None = None  # --audio-out: the response's audio as a WAV file
     fast: bool = False  # --audio-in without real-time pacing
+    play: bool = False  # --play: live playback through the audio extra
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
@@ -141,7 +143,7 @@ class _Say:
     def __call__(self, line: str, style: str | None = None) -> None:
         self.line.end()
         if self.console is not None:
-            self.console.print(line, style=style)
+            self.console.print(line, style=style, markup=False)  # file names may hold [ ]
         else:
             self.stream.write(line + "\n")
             self.stream.flush()
@@ -202,8 +204,57 @@ class _Run:
             self._closed = exc
         except (OSError, ValueError):
             pass
+        self.player: Player | None = None
+
+    def open_player(self) -> None:
+        """--play: the device, or one line saying why not (the answer still streams)."""
+        from realtime_cli.audio.playback import Player
+        from realtime_cli.errors import RtcError
+
+        try:
+            self.player = Player.open()
+        except RtcError as exc:
+            self.say(f"rtc: --play: {exc.message}", style="yellow")
+
+    def _play(self, received: Received) -> None:
+        from realtime_cli.audio.playback import to_device
+        from realtime_cli.audio.takes import format_of
+
+        assert self.player is not None
+        event, response = received.event, received.update.response
+        if response is None or (self.response is not None and response is not self.response):
+            return
+        if received.update.type == Server.response_output_audio_delta:
+            delta = event.get("delta")
+            buffer = self.player.buffer
+            if buffer.response_id != response.id:
+                buffer.start(response.id, None)
+            if isinstance(delta, str):
+                import base64
+
+                fmt = format_of(response.raw) or "audio/pcm"
+                buffer.feed(to_device(base64.b64decode(delta), fmt))
+        elif received.update.finished:
+            self.player.buffer.end()
+
+    async def drain(self) -> None:
+        """--play: let the audio play out (bounded by its length), then close the device."""
+        if self.player is None:
+            return
+        buffer = self.player.buffer
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + buffer.received_ms / 1000 + 1.0
+        # The device thread drains the buffer; polling it 20 times a second is enough here.
+        while buffer.playing and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        if self.response is not None and buffer.response_id == self.response.id:
+            self.response.audio_played_ms = buffer.played_ms
+        self.player.close()
+        self.player = None
 
     def show(self, received: Received) -> None:
+        if self.player is not None:
+            self._play(received)
         if self.takes is not None:
             self.takes.feed(received.event)
         if self.watch is not None:
@@ -276,9 +327,9 @@ class _Run:
 
     async def follow(self) -> None:
         """Read events until our response is done (and its rate_limits.updated, briefly)."""
-        while self.response is None or self.response.active:
+        while self.response is None or self.response.active or self._interrupted():
             received = await self._receive()
-            if self.response is None:
+            if self.response is None or self._interrupted():
                 self.response = self._our_response()
             update = received.update
             if update.error and update.error.event_id and update.error.cause:
@@ -302,6 +353,17 @@ class _Run:
         response_id = self.watch.auto_after_commit
         return self.session.tracker.responses.get(response_id) if response_id else None
 
+    def _interrupted(self) -> bool:
+        """Server VAD cancelled the response it started because the user spoke again: the
+        turn goes on, and rtc follows the response to the next one."""
+        response = self.response
+        return (
+            self.watch is not None
+            and response is not None
+            and not response.active
+            and response.reason == "turn_detected"
+        )
+
     async def _receive(self) -> Received:
         """The next server event; a receive the audio phase started is picked up, not lost."""
         pending, self._next = self._next, None
@@ -310,21 +372,22 @@ class _Run:
         return await self.session.receive()
 
     async def _send_audio(self, clip: Clip) -> None:
-        """Stream the --audio-in turn while showing what arrives; then end the turn: commit and
-        response.create without turn detection, else wait for the server's VAD to commit (rtc
-        commits itself if it has not within VAD_COMMIT_GRACE). With response options and
-        server VAD, the server's automatic response is turned off first so it cannot race rtc's
-        own response.create."""
+        """Stream the --audio-in turn while showing what arrives, then end the turn. With server
+        VAD that creates responses and no response options, the server decides: its VAD commits
+        (rtc commits itself if it has not within VAD_COMMIT_GRACE) and rtc follows the response
+        it starts for the last turn. Otherwise (no turn detection, response options given, or
+        create_response off) the file is one turn: turn detection is switched off for this
+        session, and rtc commits and sends its own response.create, so nothing races it."""
         from realtime_cli.session.audio_in import InputSetup, TurnWatch, send_turn
 
         setup = InputSetup.of(self.session.tracker.session)
-        explicit = setup.turn_detection is None or bool(self.job.response)
-        if setup.turn_detection is not None:
+        explicit = not setup.creates_response or bool(self.job.response)
+        if setup.turn_detection is not None and explicit:
+            update = {"type": "realtime", "audio": {"input": {"turn_detection": None}}}
+            await self.session.send({"type": events.Client.session_update, "session": update})
+            setup = dataclasses.replace(setup, turn_detection=None)
+        if not explicit:
             self.watch = TurnWatch()
-            if self.job.response and setup.creates_response:
-                vad = {**setup.turn_detection, "create_response": False}
-                update = {"type": "realtime", "audio": {"input": {"turn_detection": vad}}}
-                await self.session.send({"type": events.Client.session_update, "session": update})
         sender = asyncio.ensure_future(send_turn(self.session, clip, setup, fast=self.job.fast))
         try:
             await self._receive_while(sender)
@@ -413,6 +476,7 @@ class _Run:
         self.flush()
         if self._closed is not None:
             raise self._closed
+        await self.drain()
         self.finish_panel()
         written = self.write_audio()
         code = self.exit_code()
@@ -460,6 +524,8 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
     ) as session:
         run = _Run(job, session, say, started)
         run.clip = clip
+        if job.play:
+            run.open_player()
         session.on_bad_frame = lambda reason: say(f"rtc: skipped a server frame: {reason}")
         for received in first:
             run.show(received)
@@ -475,6 +541,8 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
                     return task.result()
                 # Ctrl-C (or SIGTERM, SIGHUP) is a user action: cancel the response and wait
                 # briefly for its done.
+                if run.player is not None:  # playback stops at once
+                    run.player.buffer.stop()
                 say(f"rtc: {stopped.word}: cancelling the response")
                 await run.cancel()
                 # The run prints the cancelled response's panel itself if its done arrives in

@@ -9,6 +9,7 @@ asyncio and what builds events (``options``, ``shapes``) are imported inside the
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -111,7 +112,19 @@ def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
         audio_in=params["audio_in"],
         audio_out=params["audio_out"],
         fast=params["fast"],
+        play=params["play"],
     )
+
+
+AudioOutDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--audio-out",
+        help="Write each response's output audio to DIR/<response id>.wav.",
+        metavar="DIR",
+        file_okay=False,
+    ),
+]
 
 
 @app.command()
@@ -121,6 +134,18 @@ def repl(
         Literal["events", "responses", "quiet"],
         typer.Option("--view", help="events: a row per event; responses: panels; quiet: errors."),
     ] = "events",
+    audio_out: AudioOutDirOpt = None,
+    play: Annotated[
+        bool, typer.Option("--play", help="Play output audio as it arrives (the audio extra).")
+    ] = False,
+    audio_device: Annotated[
+        str | None,
+        typer.Option(
+            "--audio-device",
+            help="default, or null: no sound card (env RTC_AUDIO_DEVICE).",
+            metavar="NAME",
+        ),
+    ] = None,
     *,
     connection: Connection,
 ) -> None:
@@ -131,10 +156,24 @@ def repl(
     import asyncio
 
     from realtime_cli.console.terminal import run_repl
+    from realtime_cli.console.voice import VoiceOptions
 
     endpoint = connection.endpoint()
+    voice = None
+    if audio_out is not None or play or audio_device is not None:
+        voice = VoiceOptions(_audio_dir(audio_out), play, audio_device)
     with connection.recording() as recorder:
-        raise typer.Exit(asyncio.run(run_repl(endpoint, view=view, record=recorder)))
+        raise typer.Exit(asyncio.run(run_repl(endpoint, view=view, record=recorder, voice=voice)))
+
+
+def _audio_dir(path: Path | None) -> Path | None:
+    """--audio-out DIR, created if missing (a usage error if it cannot be)."""
+    if path is not None:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--audio-out: cannot create {path}: {exc.strerror or exc}") from None
+    return path
 
 
 PIPE_HELP_EPILOG = """\
@@ -200,6 +239,7 @@ def pipe(
             callback=finite,
         ),
     ] = None,
+    audio_out: AudioOutDirOpt = None,
     *,
     connection: Connection,
 ) -> None:
@@ -228,6 +268,7 @@ def pipe(
         until=until,
         idle_timeout=idle_timeout,
         timeout=timeout,
+        audio_out=_audio_dir(audio_out),
     )
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_pipe(job)))

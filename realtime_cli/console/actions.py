@@ -13,6 +13,7 @@ import contextlib
 import fnmatch
 from collections.abc import Collection
 
+from realtime_cli.console import voice
 from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
     NOT_IN_CONSOLE,
@@ -113,6 +114,8 @@ async def cancel(shell: Shell, args: list[str], line: str) -> None:
 
 async def interrupt(shell: Shell) -> None:
     """Ctrl-C while responses are active: cancel each of them by id."""
+    if shell.voice is not None:
+        shell.voice.barge_in("Ctrl-C")  # playback stops first, then the cancels go out
     for response in shell.cancellable():
         shell.say(f"cancelling {response.id}", "yellow")
         with contextlib.suppress(ConnectionLost, UsageError):
@@ -189,6 +192,7 @@ async def responses(shell: Shell, args: list[str], line: str) -> None:
     known = list(shell.session.tracker.responses.values()) if shell.session else []
     if known:
         shell.out.print(responses_table(known))
+        voice.meters(shell, known)
     else:
         shell.say("no responses yet")
 
@@ -240,6 +244,7 @@ async def help_(shell: Shell, args: list[str], line: str) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
+    **voice.HANDLERS,
     "create": create,
     "cancel": cancel,
     "session": session_update,

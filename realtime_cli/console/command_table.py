@@ -67,6 +67,25 @@ COMMANDS: dict[str, Spec] = {
             "session --set audio.output.speed:=1.2",
         ),
     ),
+    # Voice (console/voice.py)
+    "audio": Spec(
+        "audio FILE [--fast]",
+        "send FILE (WAV; MP3/FLAC/Ogg with the audio extra) as your spoken turn, in real time",
+        (Opt("--fast", help="send it at once instead of in real time"),),
+        1,
+        examples=("audio question.wav", "audio ~/hello.mp3 --fast"),
+    ),
+    "save": Spec(
+        "save RESPONSE_ID FILE.wav", "write a response's output audio to a WAV file", (), 2
+    ),
+    "play": Spec("play RESPONSE_ID", "play a response's audio (needs the audio extra)", (), 1),
+    "mic": Spec(
+        "mic [on|off]",
+        "the microphone (audio extra): push-to-talk without turn detection, else hands-free;"
+        " Ctrl-T toggles",
+        (),
+        1,
+    ),
     "items": Spec("items", "list the conversation items"),
     "delete": Spec(
         "delete ITEM_ID [--force]",
@@ -123,4 +142,5 @@ KEYS = (
     ("Ctrl-D", "on an empty line: leave"),
     ("Tab", "complete commands, options, values, ids and event types"),
     ("Ctrl-R", "search the history"),
+    ("Ctrl-T", "push-to-talk: start the microphone; again: stop and send (audio extra)"),
 )

@@ -13,7 +13,7 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from realtime_cli.console.event_log import LOG_SIZE, EventLog
@@ -56,6 +56,12 @@ class Action(Enum):
     NONE = "none"
     QUIT = "quit"
     RECONNECT = "reconnect"
+
+
+class BargeIn(Protocol):
+    """What the shell needs of the voice (console/voice.py): stop playback for a new turn."""
+
+    def barge_in(self, why: str) -> bool: ...
 
 
 # A console command: the shell, the words after the command name, the line as typed.
@@ -101,6 +107,9 @@ class Shell:
         self.closed_code: int | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Voice (console/voice.py): told of every server event; the Voice object itself.
+        self.listeners: list[Callable[[Received], None]] = []
+        self.voice: BargeIn | None = None
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -225,6 +234,8 @@ class Shell:
 
     def on_received(self, received: Received) -> None:
         self.log.append(received.t, "←", received.event, len(received.text))
+        for listener in self.listeners:
+            listener(received)
         self.changed = True
         update = received.update
         if update.type not in DELTA_TYPES:
@@ -352,6 +363,8 @@ class Shell:
             )
 
     async def chat(self, text: str, line: str) -> None:
+        if self.voice is not None:
+            self.voice.barge_in("message")  # a new message interrupts what is playing
         self.guard("use create '...' --conversation none (out-of-band) or --force")
         item = events.item_create(events.user_message(text))
         for event in (item, events.response_create()):

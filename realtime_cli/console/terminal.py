@@ -41,6 +41,7 @@ from realtime_cli.console import actions
 from realtime_cli.console.live_region import Fragments, Status, live_fragments, toolbar_fragments
 from realtime_cli.console.parse import CompletionContext, completions, json_unfinished
 from realtime_cli.console.shell import Action, Shell, host
+from realtime_cli.console.voice import Voice, VoiceOptions
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ExitCode, RtcError, UsageError
 from realtime_cli.render import RichConsole, console_for_repl
@@ -153,7 +154,7 @@ class Repl:
         self.shell = shell
         self._last_ctrl_c = 0.0
         self.executed = 0  # lines run so far (tests wait on it)
-        self._cache: tuple[tuple[int, int, str], Fragments, Fragments] | None = None
+        self._cache: tuple[tuple[int, int, str, str | None], Fragments, Fragments] | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._receiver: asyncio.Task[None] | None = None
         self.prompt: PromptSession[str] = PromptSession(
@@ -177,7 +178,9 @@ class Repl:
         """The live region and the toolbar: computed again on each redraw tick (streaming),
         and at once when anything else changed (a response done, the width, the connection)."""
         size = self.prompt.app.output.get_size()
-        key = (size.columns, self.shell.generation, self.shell.state)
+        voice = self.shell.voice
+        mic = voice.status() if isinstance(voice, Voice) else None
+        key = (size.columns, self.shell.generation, self.shell.state, mic)
         if self._cache is None or self._cache[0] != key:
             shell = self.shell
             session = shell.session
@@ -194,6 +197,7 @@ class Repl:
                 now=now,
                 wall=time.time(),
                 last_error=shell.last_error,
+                mic=mic,
             )
             toolbar = toolbar_fragments(status, size.columns - 1)
             self._cache = (key, live, toolbar)
@@ -252,6 +256,13 @@ class Repl:
         @bindings.add("c-c", filter=~is_searching)
         def _ctrl_c(event: KeyPressEvent) -> None:
             self._ctrl_c(event)
+
+        @bindings.add("c-t")
+        def _push_to_talk(event: KeyPressEvent) -> None:
+            try:
+                Voice.of(self.shell).toggle_mic()
+            except RtcError as exc:  # no extra, no device, not connected: one line
+                self.shell.say(f"error: {exc.message}", "red")
 
         return bindings
 
@@ -338,6 +349,7 @@ async def run_repl(
     history: Path | None = None,
     token_delay_ms: float = 20,
     record: Recorder | None = None,
+    voice: VoiceOptions | None = None,
 ) -> int:
     """Run the console until the user leaves; returns the exit code (0, or 130 for Ctrl-C).
 
@@ -351,8 +363,10 @@ async def run_repl(
             raise UsageError("rtc repl needs a terminal; for scripts use rtc create")
         with patch_stdout(raw=True):
             out = console_for_repl(sys.stdout)
-            return await _run(endpoint, view, out, input, output, path, token_delay_ms, record)
-    return await _run(endpoint, view, console, input, output, path, token_delay_ms, record)
+            return await _run(
+                endpoint, view, out, input, output, path, token_delay_ms, record, voice
+            )
+    return await _run(endpoint, view, console, input, output, path, token_delay_ms, record, voice)
 
 
 async def _run(
@@ -364,6 +378,7 @@ async def _run(
     path: Path,
     token_delay_ms: float,
     record: Recorder | None = None,
+    voice: VoiceOptions | None = None,
 ) -> int:
     shell = Shell(
         endpoint,
@@ -373,6 +388,9 @@ async def _run(
         token_delay_ms=token_delay_ms,
         record=record,
     )
+    # Always there: save and play work on any response's audio (kept within bounds).
+    voice = voice or VoiceOptions()
+    Voice(shell, audio_out=voice.audio_out, play=voice.play, device=voice.device)
     history, problem = open_history(path, endpoint.secrets)
     if problem:
         shell.say(problem, "yellow")

@@ -22,6 +22,7 @@ import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from realtime_cli.closed_pipe import silence
@@ -62,6 +63,7 @@ from realtime_cli.session.recording import Recorder
 from realtime_cli.session.stop import Stopped, on_stop_signals
 
 if TYPE_CHECKING:
+    from realtime_cli.audio.takes import Takes
     from realtime_cli.render import EventRows
 
 DEFAULT_IDLE_TIMEOUT = 10.0
@@ -84,6 +86,7 @@ class PipeJob:
     timeout: float | None = None
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
+    audio_out: Path | None = None  # --audio-out DIR: each response's audio as DIR/<id>.wav
     stdin: IO[Any] = field(default_factory=lambda: sys.stdin)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
@@ -116,6 +119,11 @@ class _Run:
         self.stopped = Stopped()  # which stop signal (SIGINT, SIGTERM, SIGHUP) ended the run
         self._tick: asyncio.Future[None] = self.loop.create_future()
         self._flush_scheduled = False
+        self.takes: Takes | None = None
+        if job.audio_out is not None:
+            from realtime_cli.audio.takes import Takes
+
+            self.takes = Takes()
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -144,6 +152,21 @@ class _Run:
             # written with one flush, yet `rtc pipe | jq` shows each event as it arrives.
             self._flush_scheduled = True
             self.loop.call_soon(self._flush)
+
+    def _keep_audio(self, event: JSON, finished: bool) -> None:
+        """--audio-out DIR: a finished response's audio to DIR/<response id>.wav."""
+        from realtime_cli.audio.takes import save
+
+        assert self.takes is not None and self.job.audio_out is not None
+        take = self.takes.feed(event)
+        if finished and take is not None and take.data:
+            try:
+                path = save(take, self.job.audio_out)
+            except OSError as exc:
+                self.note(f"rtc: --audio-out: {exc.strerror or exc}")
+                self.codes.add(ExitCode.FAILED)
+                return
+            self.note(f"rtc: wrote {path} ({take.ms / 1000:.2f} s, {take.rate} Hz)")
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -175,6 +198,8 @@ class _Run:
             return
         event, update = received.event, received.update
         self.show(received)
+        if self.takes is not None:
+            self._keep_audio(event, update.finished)
         unexpected = self.ledger.received(event)
         if update.error:
             self.report_error(update.error)

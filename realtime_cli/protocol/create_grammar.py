@@ -105,6 +105,13 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         console=False,
     ),
     Opt(
+        "--play",
+        None,
+        "Play the answer's audio as it arrives (the audio extra; env RTC_AUDIO_DEVICE=null).",
+        kind="flag",
+        console=False,
+    ),
+    Opt(
         "--fast",
         None,
         "With --audio-in: send the audio at once instead of in real time.",

@@ -20,7 +20,7 @@ from rich.text import Text
 from realtime_cli.audio import codecs
 from realtime_cli.protocol.fields import TOO_DEEP, base64_size, text
 from realtime_cli.protocol.redact import redact_tools
-from realtime_cli.protocol.summary import metadata_line, timings, usage_line
+from realtime_cli.protocol.summary import metadata_line, timings, usage_line, voice_line
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
 from realtime_cli.render.safe import one_line, plain
 
@@ -84,6 +84,9 @@ def response_panel(response: ResponseState) -> Panel:
     grid.add_row("status", status)
     grid.add_row("usage", Text(plain(usage_line(response.usage))))
     grid.add_row("timing", Text(timings(response)))
+    voice = voice_line(response, audio_seconds(response) * 1000)
+    if voice:
+        grid.add_row("voice", Text(voice))
     if response.metadata:
         grid.add_row("metadata", Text(plain(metadata_line(response.metadata))))
     conversation = response.conversation_id or (

@@ -14,6 +14,9 @@ The local model is an echo, so what you send predicts what you get back:
   input gives a longer (and slower) reply; ``max_output_tokens`` stops it after that many words.
 * **Audio.** Each word is also a 100 ms sine tone (PCM16 24 kHz, or G.711 u-law/A-law 8 kHz for
   ``audio/pcmu``/``audio/pcma``) whose pitch depends on the word, streamed with the transcript.
+  A reply to a user message with audio speaks the user's own audio back instead (converted to
+  the output format, cut into as many deltas as the reply has words), so a voice round trip
+  can be heard and compared sample for sample.
 * **Tools.** The model calls a function tool when ``tool_choice`` names it, when ``tool_choice``
   is ``required`` (the tool named in the user's text, else the first one), or, with ``auto``,
   when the latest user message names a tool (by its name, as a whole word). The arguments
@@ -26,14 +29,14 @@ The local model is an echo, so what you send predicts what you get back:
   plus one audio token per 100 ms of input audio; output tokens are the words (or argument
   pieces) sent, counted as audio tokens when the response speaks.
 
-The local server detects no speech and transcribes nothing: ``server_vad`` and
-``transcription`` are reported in the session as configured, but only
-``input_audio_buffer.commit`` turns buffered audio into a user message (transcript null), and
-a response starts only on ``response.create``.
+Server VAD (``turns.py``, ``vad.py``) turns appended audio into user messages and starts
+responses; with ``audio.input.transcription`` set a user's audio is transcribed as its length
+("1.5 seconds of speech"), which the reply then repeats.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -43,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from realtime_cli.audio import codecs as audio
+from realtime_cli.audio.resample import resample_stdlib
 from realtime_cli.protocol.events import JSON
 
 WORD_MS = 100
@@ -189,6 +193,31 @@ def plan(
     if turn.get("type") == "function_call_output":
         return Say(words(str(turn.get("output", ""))))
     return Say(words(_user_reply(turn, bytes_per_ms)))
+
+
+def echo(
+    context: Iterable[Mapping[str, Any]], input_format: str, output_format: str, pieces: int
+) -> tuple[bytes, ...] | None:
+    """The user's own audio, to be spoken back in ``pieces`` deltas in the output format, when
+    the turn answered is a user message with audio (None otherwise). A round trip can then be
+    heard, and compared sample for sample when both formats are the same."""
+    turn = latest_turn(context)
+    if turn is None or turn.get("type") != "message" or pieces < 1:
+        return None
+    encoded = [
+        part.get("audio") or ""
+        for part in turn.get("content") or ()
+        if part.get("type") == "input_audio"
+    ]
+    if not encoded:
+        return None
+    pcm = audio.decode(b"".join(base64.b64decode(a) for a in encoded), input_format)
+    pcm = resample_stdlib(pcm, audio.sample_rate(input_format), audio.sample_rate(output_format))
+    data = audio.encode(pcm, output_format)
+    width = 2 if output_format == audio.PCM else 1
+    samples = len(data) // width
+    bounds = [samples * i // pieces * width for i in range(pieces + 1)]
+    return tuple(data[bounds[i] : bounds[i + 1]] for i in range(pieces))
 
 
 def _first_type(schema: Mapping[str, Any]) -> str | None:

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from realtime_cli.audio import codecs as audio
 from realtime_cli.protocol.events import JSON, Server, new_id
 from realtime_cli.server import model
 from realtime_cli.server.conversation import Conversation, Track
@@ -37,6 +38,7 @@ class Spec:
     tools: list[JSON]
     tool_choice: str | JSON
     input_bytes_per_ms: int
+    input_format: str = "audio/pcm"
 
 
 class Response:
@@ -64,6 +66,14 @@ class Response:
         self._opened = False
         self._next = 0
         self._track = Track(bytearray(), spec.audio_output["format"]["type"])
+        self._echo = None
+        if self._speaks:
+            self._echo = model.echo(
+                spec.context, spec.input_format, self._track.format_type, len(self._tokens)
+            )
+        if self._echo:
+            ms = sum(map(len, self._echo)) / audio.bytes_per_ms(self._track.format_type)
+            self._track.word_ms = ms / len(self._echo)
 
     @property
     def in_conversation(self) -> bool:
@@ -110,11 +120,12 @@ class Response:
             events += self._finish("incomplete", INCOMPLETE)
         return events
 
-    def cancel(self) -> list[JSON]:
-        """Stop now: close what is open, then ``response.done`` with status ``cancelled``."""
+    def cancel(self, reason: str = "client_cancelled") -> list[JSON]:
+        """Stop now: close what is open, then ``response.done`` with status ``cancelled`` and
+        ``reason`` (``turn_detected`` when server VAD heard the user speak)."""
         if self.finished:
             return []
-        return self._finish("cancelled", CANCELLED)
+        return self._finish("cancelled", {**CANCELLED, "reason": reason})
 
     # -- the output item -------------------------------------------------------------------
 
@@ -183,7 +194,10 @@ class Response:
             part["text"] += token
             return [event(Server.response_output_text_delta, **self._part_ids(item), delta=token)]
         part["transcript"] += token
-        sound = model.word_audio(token, self._track.format_type)
+        if self._echo:
+            sound = self._echo[self._next]
+        else:
+            sound = model.word_audio(token, self._track.format_type)
         self._track.data += sound
         self._on_audio()
         return [
