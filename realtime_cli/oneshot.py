@@ -33,10 +33,13 @@ from realtime_cli.session.client import (
     Session,
     open_session,
 )
+from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
 from realtime_cli.session.recording import Recorder
 
 if TYPE_CHECKING:
+    from realtime_cli.protocol.tool_loop import ToolCall
     from realtime_cli.render import EventRows, RichConsole
+    from realtime_cli.session.tool_driver import Step, ToolDriver
 
 
 @dataclass
@@ -51,6 +54,12 @@ class CreateJob:
     show_events: bool = False
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
+    # The tool loop (--tool-handler): with handlers, calls are answered and followed up until a
+    # response ends without calls; the exit code is the final response's.
+    handlers: Handlers = field(default_factory=Handlers)
+    max_tool_rounds: int = 10
+    tool_timeout: float | None = DEFAULT_TIMEOUT
+    tool_approve: bool = False
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
@@ -131,6 +140,8 @@ class _Run:
         self.response: ResponseState | None = None
         self.we_cancelled = False
         self.answered_with_error = False
+        self.driver: ToolDriver | None = None
+        self.loop_exceeded = False
 
     def show(self, received: Received) -> None:
         if self.job.json_output:
@@ -161,7 +172,7 @@ class _Run:
 
     def exit_code(self) -> ExitCode:
         response = self.response
-        if self.answered_with_error or response is None:
+        if self.answered_with_error or response is None or self.loop_exceeded:
             return ExitCode.FAILED
         if response.status == "completed":
             return ExitCode.OK
@@ -177,9 +188,11 @@ class _Run:
                 await self.session.send(events.response_cancel(response_id))
 
     async def follow(self) -> None:
-        """Read events until our response is done (and its rate_limits.updated, briefly)."""
+        """Read events until our response is done (and its rate_limits.updated, briefly). With
+        handlers, "our response" moves along the chain of follow-ups until one ends without
+        calls (or the loop stops at --max-tool-rounds)."""
         tracker = self.session.tracker
-        while self.response is None or self.response.active:
+        while self.response is None or self.response.active or self._loop_owes():
             received = await self.session.receive()
             if self.response is None:
                 self.response = tracker.response_for_request(self.request_id)
@@ -190,6 +203,13 @@ class _Run:
                     self.show(received)
                     return  # the response.create was rejected: no response will come
             self.show(received)
+            if self.driver is not None:
+                finished = update.finished and update.response is self.response
+                if finished and self.response is not None and self.response.function_calls:
+                    self.finish_panel()  # each response of the chain gets its panel
+                self.driver.feed(received)
+                if self.loop_exceeded:
+                    return
         with contextlib.suppress(TimeoutError, ConnectionLost):
             async with asyncio.timeout(RATE_LIMITS_GRACE):
                 while True:
@@ -198,7 +218,56 @@ class _Run:
                     if received.update.type == Server.rate_limits_updated:
                         break
 
+    def _loop_owes(self) -> bool:
+        """The tool loop has calls of our response to answer, or a follow-up to send."""
+        if self.driver is None or self.response is None:
+            return False
+        if self.driver.failure is not None:
+            raise self.driver.failure
+        return self.driver.busy
+
+    def on_step(self, step: Step) -> None:
+        from realtime_cli.render.tool_steps import step_text
+
+        if step.kind == "exceeded":
+            self.loop_exceeded = True
+        if step.kind == "sent" and step.event and step.event.get("type") == "response.create":
+            self.request_id = str(step.event.get("event_id"))
+            self.response = None  # the follow-up's response is ours now
+        if self.job.json_output and step.kind != "exceeded":
+            return  # --json: the events on stdout show the loop
+        line = step_text(step, max_rounds=self.job.max_tool_rounds)
+        if line is not None:
+            if self.say.console is not None:
+                self.say.line.end()
+                self.say.console.print(line)
+            else:
+                self.say(line.plain)
+
+    async def approve(self, call: ToolCall) -> bool:
+        """--tool-approve: ask on stderr, read the answer from the terminal (or stdin)."""
+        self.say(f"rtc: run the handler for {call.name} with {call.arguments}? [y/N]")
+        answer = await asyncio.to_thread(_read_answer)
+        return answer.strip().lower() in ("y", "yes")
+
+    def start_tool_loop(self) -> None:
+        if not self.job.handlers:
+            return
+        from realtime_cli.protocol.tool_loop import ToolLoop
+        from realtime_cli.session.tool_driver import ToolDriver
+
+        self.driver = ToolDriver(
+            self.session,
+            self.job.handlers,
+            ToolLoop(self.job.max_tool_rounds),
+            timeout=self.job.tool_timeout,
+            approve=self.approve if self.job.tool_approve else None,
+            report=self.on_step,
+            answer_unhandled=True,
+        )
+
     async def run(self) -> ExitCode:
+        self.start_tool_loop()
         for event in self.job.client_events():
             sent = await self.session.send(event)
             if sent["type"] == events.Client.response_create:
@@ -221,12 +290,23 @@ class _Run:
                 canceller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await canceller
+            if self.driver is not None:  # Ctrl-C or a timeout: no handler outlives the run
+                await self.driver.aclose()
         self.finish_panel()
         return self.exit_code()
 
     async def _cancel_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
         await self.cancel()
+
+
+def _read_answer() -> str:
+    """A line from the terminal when there is one (stdin may carry something else)."""
+    try:
+        with open("/dev/tty", encoding="utf-8") as tty:
+            return tty.readline()
+    except OSError:
+        return sys.stdin.readline()
 
 
 async def run_create(job: CreateJob) -> ExitCode:

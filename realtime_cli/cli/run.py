@@ -100,7 +100,34 @@ def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
         timeout=params["timeout"],
         json_output=params["json_output"],
         show_events=params["show_events"],
+        **tool_loop_fields(params),
     )
+
+
+def tool_loop_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """CreateJob's tool-loop fields from ``--tool-handler`` and friends (checked here, exit 2)."""
+    from realtime_cli.errors import UsageError
+    from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS
+    from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
+
+    rounds = params["max_tool_rounds"]
+    if rounds is not None:
+        try:
+            rounds = int(rounds)
+        except ValueError:
+            rounds = -1
+        if rounds < 0:
+            raise UsageError(
+                f"Invalid value for '--max-tool-rounds': {params['max_tool_rounds']!r} "
+                "is not a whole number >= 0."
+            )
+    timeout = params["tool_timeout"]
+    return {
+        "handlers": Handlers(params["tool_handlers"] or ()),
+        "max_tool_rounds": DEFAULT_MAX_ROUNDS if rounds is None else rounds,
+        "tool_timeout": DEFAULT_TIMEOUT if timeout is None else (timeout or None),
+        "tool_approve": params["tool_approve"],
+    }
 
 
 @app.command()

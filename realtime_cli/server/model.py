@@ -20,7 +20,9 @@ The local model is an echo, so what you send predicts what you get back:
   satisfy the tool's JSON-schema ``parameters``: every required property gets a value of its
   type (strings "example", numbers 1 or their minimum, booleans true, enums their first value,
   arrays one item, nested objects filled the same way); optional properties are left out.
-  After a ``function_call_output`` it answers with the output instead of calling again
+  With ``auto``, a user message naming several tools gets one call of each, in one response
+  (parallel calls, in the order of ``tools``). After a ``function_call_output`` it answers with
+  the outputs sent since the latest user message (joined by spaces) instead of calling again
   (unless ``tool_choice`` forces a call). MCP tools are listed but never called.
 * **Usage.** Input tokens are the words of the instructions and of every item in the context,
   plus one audio token per 100 ms of input audio; output tokens are the words (or argument
@@ -171,23 +173,56 @@ def choose_tool(
     return named if is_user else None
 
 
+def _call(tool: JSON) -> Call:
+    arguments = json.dumps(sample(tool.get("parameters") or {}), separators=(",", ":"))
+    return Call(tool["name"], argument_pieces(arguments))
+
+
+def _named_tools(tools: list[JSON], turn: Mapping[str, Any] | None) -> list[JSON]:
+    """The function tools a user message names (several: parallel calls)."""
+    if turn is None or turn.get("type") != "message":
+        return []
+    text = " ".join(_texts(turn))
+    return [
+        t
+        for t in tools
+        if t.get("type", "function") == "function"
+        and isinstance(t.get("name"), str)
+        and _names_tool(text, t["name"])
+    ]
+
+
+def _outputs_since_user(context: list[JSON]) -> str:
+    """The function_call_outputs after the latest user message, joined by spaces."""
+    outputs: list[str] = []
+    for item in context:
+        if item.get("type") == "message" and item.get("role") == "user":
+            outputs = []
+        elif item.get("type") == "function_call_output":
+            outputs.append(str(item.get("output", "")))
+    return " ".join(outputs)
+
+
 def plan(
     context: list[JSON],
     instructions: str,
     tools: list[JSON],
     tool_choice: str | JSON,
     bytes_per_ms: int = audio.bytes_per_ms(audio.PCM),
-) -> Say | Call:
+) -> Say | Call | tuple[Call, ...]:
     """What a response will say, decided once when it is created."""
     turn = latest_turn(context)
+    if tool_choice == "auto":
+        named = _named_tools(tools, turn)
+        if len(named) > 1:
+            return tuple(_call(tool) for tool in named)
     tool = choose_tool(tools, tool_choice, turn)
     if tool is not None:
-        arguments = json.dumps(sample(tool.get("parameters") or {}), separators=(",", ":"))
-        return Call(tool["name"], argument_pieces(arguments))
+        return _call(tool)
     if turn is None:
         return Say(words(instructions))
     if turn.get("type") == "function_call_output":
-        return Say(words(str(turn.get("output", ""))))
+        return Say(words(_outputs_since_user(context)))
     return Say(words(_user_reply(turn, bytes_per_ms)))
 
 

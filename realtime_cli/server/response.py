@@ -49,13 +49,18 @@ class Response:
         self.usage: JSON | None = None
         self.output_tokens = 0
         self._on_audio = on_audio
-        self._plan = model.plan(
+        planned = model.plan(
             spec.context,
             spec.instructions,
             spec.tools,
             spec.tool_choice,
             spec.input_bytes_per_ms,
         )
+        # Parallel calls are one output item each, streamed one after the other.
+        self._plans: list[model.Say | model.Call] = (
+            list(planned) if isinstance(planned, tuple) else [planned]
+        )
+        self._plan = self._plans.pop(0)
         self._input = model.input_tokens(spec.context, spec.instructions, spec.input_bytes_per_ms)
         self._tokens = self._plan.words if isinstance(self._plan, model.Say) else self._plan.pieces
         self._speaks = isinstance(self._plan, model.Say) and "audio" in spec.output_modalities
@@ -104,7 +109,13 @@ class Response:
             events += self._emit(self._tokens[self._next])
             self._next += 1
             self.output_tokens += 1
-        if self._next >= len(self._tokens):
+        if self._next >= len(self._tokens) and self._plans:
+            events += self._close_item("completed")
+            self._plan = self._plans.pop(0)
+            assert isinstance(self._plan, model.Call)
+            self._tokens, self._next = self._plan.pieces, 0
+            events += self._open()
+        elif self._next >= len(self._tokens):
             events += self._finish("completed", None)
         elif self._limit is not None and self.output_tokens >= self._limit:
             events += self._finish("incomplete", INCOMPLETE)

@@ -1,0 +1,192 @@
+"""`rtc create --tool-handler`: the whole function-call loop, real handler processes, against the
+local server; what the model received is read off the wire (a relay between rtc and server)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from cli_run import rtc
+from proxy import relay
+
+ECHO = """
+import json, os, sys
+args = json.load(sys.stdin)
+print(json.dumps({"tool": os.environ["RTC_TOOL_NAME"], "call": os.environ["RTC_CALL_ID"],
+                  "args": args}))
+"""
+FAIL = "import sys\nsys.stderr.write('no such city\\n')\nsys.exit(3)\n"
+SLEEP = "import time\ntime.sleep(60)\n"
+BIG = "import sys\nsys.stdout.write('x' * 10_000_000)\n"
+
+
+def script(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / f"{name}.py"
+    path.write_text(body)
+    return f"{name}={sys.executable} {path}"
+
+
+def sent(frames: list[str]) -> list[dict]:
+    return [json.loads(f) for f in frames]
+
+
+def outputs(frames: list[str]) -> dict[str, str]:
+    return {
+        e["item"]["call_id"]: e["item"]["output"]
+        for e in sent(frames)
+        if e["type"] == "conversation.item.create" and e["item"]["type"] == "function_call_output"
+    }
+
+
+def test_parallel_calls_all_answered_in_order_then_one_follow_up(
+    server_url: str, tmp_path: Path
+) -> None:
+    handlers = [
+        script(tmp_path, "echo", ECHO),
+        script(tmp_path, "fail", FAIL),
+        script(tmp_path, "slow", SLEEP),
+        script(tmp_path, "big", BIG),
+    ]
+    args = ["--tool", "echo(city: string)", "--tool", "fail()", "--tool", "slow()"]
+    args += ["--tool", "big()", "--tool-timeout", "1", "--modality", "text", "--json"]
+    for handler in handlers:
+        args += ["--tool-handler", handler]
+    with relay(server_url) as proxy:
+        result = rtc("create", "use echo fail slow big", *args, "--url", proxy.url)
+    assert result.returncode == 0, result.stderr
+    server = sent(proxy.server_frames)
+    calls = [
+        e["item"]
+        for e in server
+        if e["type"] == "response.output_item.done" and e["item"]["type"] == "function_call"
+    ]
+    assert [c["name"] for c in calls] == ["echo", "fail", "slow", "big"]
+    got = outputs(proxy.client_frames)
+    # What the model received, in call order, is each handler's output or a clear error.
+    assert list(got) == [c["call_id"] for c in calls]
+    echo = json.loads(got[calls[0]["call_id"]])
+    assert echo == {"tool": "echo", "call": calls[0]["call_id"], "args": {"city": "example"}}
+    assert json.loads(got[calls[1]["call_id"]]) == {
+        "error": "handler for fail exited with status 3: no such city"
+    }
+    assert json.loads(got[calls[2]["call_id"]]) == {"error": "handler for slow timed out after 1s"}
+    assert "wrote more than" in json.loads(got[calls[3]["call_id"]])["error"]
+    creates = [e for e in sent(proxy.client_frames) if e["type"] == "response.create"]
+    assert len(creates) == 2  # the request and ONE follow-up
+    assert creates[1]["response"] == {
+        "output_modalities": ["text"],
+        "tools": creates[0]["response"]["tools"],
+    }
+    # The follow-up answer uses the outputs, and it is the final response rtc exits with.
+    done = [e for e in server if e["type"] == "response.done"]
+    assert len(done) == 2 and done[-1]["response"]["status"] == "completed"
+    answer = done[-1]["response"]["output"][0]["content"][0]["text"]
+    assert answer.startswith(got[calls[0]["call_id"]])
+
+
+def test_person_sees_each_step_and_the_final_answer(tmp_path: Path) -> None:
+    result = rtc(
+        "create",
+        "what is get_weather",
+        "--modality",
+        "text",
+        "--tool",
+        "get_weather(city: string)",
+        "--tool-handler",
+        script(tmp_path, "get_weather", "import sys; sys.stdin.read(); print('Sunny, 21 C')"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert 'tool call get_weather {"city":"example"}' in result.stderr
+    assert "tool ran get_weather" in result.stderr and "exit 0" in result.stderr
+    assert "tool loop: follow-up response.create" in result.stderr
+    assert "→ get_weather" in result.stdout  # the first panel lists the call
+    assert "Sunny, 21 C" in result.stdout.split("→ get_weather")[1]
+
+
+def test_forced_tool_choice_is_not_repeated_and_the_loop_ends(
+    server_url: str, tmp_path: Path
+) -> None:
+    with relay(server_url) as proxy:
+        result = rtc(
+            "create",
+            "--tool",
+            "f()",
+            "--tool-choice",
+            "f",
+            "--json",
+            "--tool-handler",
+            script(tmp_path, "f", "print('done')"),
+            "--url",
+            proxy.url,
+        )
+    assert result.returncode == 0, result.stderr
+    creates = [e for e in sent(proxy.client_frames) if e["type"] == "response.create"]
+    assert [c["response"]["tool_choice"] for c in creates] == [
+        {"type": "function", "name": "f"},
+        "auto",
+    ]
+
+
+def test_max_tool_rounds_ends_a_loop_with_exit_1(tmp_path: Path) -> None:
+    result = rtc(
+        "create",
+        "call f",
+        "--tool",
+        "f()",
+        "--max-tool-rounds",
+        "0",
+        "--tool-handler",
+        script(tmp_path, "f", "print('x')"),
+    )
+    assert result.returncode == 1
+    assert "did not converge after 0 rounds (--max-tool-rounds)" in result.stderr
+
+
+def test_a_call_without_handler_gets_an_error_output(server_url: str, tmp_path: Path) -> None:
+    with relay(server_url) as proxy:
+        result = rtc(
+            "create",
+            "call other",
+            "--tool",
+            "other()",
+            "--tool-handler",
+            script(tmp_path, "f", "print('x')"),
+            "--url",
+            proxy.url,
+        )
+    assert result.returncode == 0, result.stderr
+    assert list(outputs(proxy.client_frames).values()) == [
+        '{"error": "rtc has no handler for the tool \'other\'"}'
+    ]
+
+
+def test_star_handler_and_command_that_cannot_start(server_url: str) -> None:
+    with relay(server_url) as proxy:
+        result = rtc(
+            "create",
+            "call f",
+            "--tool",
+            "f()",
+            "--tool-handler",
+            "*=/no/such/handler",
+            "--url",
+            proxy.url,
+        )
+    assert result.returncode == 0, result.stderr
+    (output,) = outputs(proxy.client_frames).values()
+    assert json.loads(output)["error"].startswith("handler for f could not start")
+    assert "tool failed f" in result.stderr
+
+
+def test_bad_tool_options_are_one_line_usage_errors() -> None:
+    for args, message in [
+        (["--tool", "f(a: strng)"], "--tool f: field 'a': unknown type 'strng'"),
+        (["--tool-handler", "f"], "--tool-handler takes NAME=COMMAND"),
+        (["--tool-handler", "f=  "], "--tool-handler f: the command is empty"),
+        (["--max-tool-rounds", "x"], "'--max-tool-rounds': 'x' is not a whole number"),
+    ]:
+        result = rtc("create", "hi", *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
