@@ -215,6 +215,35 @@ def pipe(
             callback=finite,
         ),
     ] = None,
+    # -- the tool loop (issue 13) --
+    tool_handlers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tool-handler",
+            help="Answer calls of tool NAME ('*': any) with COMMAND's stdout; arguments JSON on "
+            "stdin (repeatable).",
+            metavar="NAME=COMMAND",
+        ),
+    ] = None,
+    max_tool_rounds: Annotated[
+        str | None,
+        typer.Option(
+            "--max-tool-rounds",
+            help="Stop the tool loop (exit 1) after N follow-up responses. [default: 10]",
+            metavar="N",
+        ),
+    ] = None,
+    tool_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--tool-timeout",
+            help="Kill a handler after SECONDS; the model gets an error output. [default: 30]",
+            metavar="SECONDS",
+            min=0,
+            callback=finite,
+        ),
+    ] = None,
+    # -- end of the tool loop's options --
     *,
     connection: Connection,
 ) -> None:
@@ -244,5 +273,17 @@ def pipe(
         idle_timeout=idle_timeout,
         timeout=timeout,
     )
+    import dataclasses
+
+    loop_fields = tool_loop_fields(
+        {
+            "tool_handlers": tool_handlers,
+            "max_tool_rounds": max_tool_rounds,
+            "tool_timeout": tool_timeout,
+            "tool_approve": False,
+        }
+    )
+    loop_fields.pop("tool_approve")
+    job = dataclasses.replace(job, **loop_fields)
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_pipe(job)))
