@@ -15,6 +15,7 @@ import typer
 
 from realtime_cli.cli.app import app, show_version
 from realtime_cli.cli.params import Connection, connects, finite, grammar
+from realtime_cli.cli.tool_options import console_tools, tool_options
 from realtime_cli.errors import UsageError
 from realtime_cli.protocol.create_grammar import CREATE_OPTIONS, PROMPT_HELP
 
@@ -32,6 +33,7 @@ Exit codes: 0 the response completed (or was cancelled by --cancel-after);
 
 @app.callback(invoke_without_command=True)
 @connects(record=True)
+@tool_options
 def _root(
     ctx: typer.Context,
     version: Annotated[
@@ -46,6 +48,7 @@ def _root(
     ] = None,
     *,
     connection: Connection,
+    tools: dict[str, Any],
 ) -> None:
     """With no command: the console when stdin is a terminal, pipe mode when it is not."""
     if ctx.invoked_subcommand is not None:
@@ -61,8 +64,11 @@ def _root(
         if sys.stdin.isatty():
             from realtime_cli.console.terminal import run_repl
 
+            settings = console_tools(tools)
             raise typer.Exit(
-                asyncio.run(run_repl(endpoint, view=view or "events", record=recorder))
+                asyncio.run(
+                    run_repl(endpoint, view=view or "events", record=recorder, tools=settings)
+                )
             )
         from realtime_cli.pipe.run import PipeJob, run_pipe
 
@@ -132,6 +138,7 @@ def tool_loop_fields(params: dict[str, Any]) -> dict[str, Any]:
 
 @app.command()
 @connects(record=True)
+@tool_options
 def repl(
     view: Annotated[
         Literal["events", "responses", "quiet"],
@@ -139,6 +146,7 @@ def repl(
     ] = "events",
     *,
     connection: Connection,
+    tools: dict[str, Any],
 ) -> None:
     """The interactive console: type commands, messages or raw JSON events; `help` inside.
 
@@ -149,8 +157,11 @@ def repl(
     from realtime_cli.console.terminal import run_repl
 
     endpoint = connection.endpoint()
+    settings = console_tools(tools)
     with connection.recording() as recorder:
-        raise typer.Exit(asyncio.run(run_repl(endpoint, view=view, record=recorder)))
+        raise typer.Exit(
+            asyncio.run(run_repl(endpoint, view=view, record=recorder, tools=settings))
+        )
 
 
 PIPE_HELP_EPILOG = """\

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import fnmatch
 
+from realtime_cli.console import tool_calls
 from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
     NOT_IN_CONSOLE,
@@ -109,7 +110,11 @@ async def cancel(shell: Shell, args: list[str], line: str) -> None:
 
 
 async def interrupt(shell: Shell) -> None:
-    """Ctrl-C while responses are active: cancel each of them by id."""
+    """Ctrl-C while responses are active: cancel each of them by id (and stop what the
+    extensions run: tool handlers)."""
+    for extension in shell.extensions:
+        if extension.busy():
+            await extension.interrupt()
     for response in shell.cancellable():
         shell.say(f"cancelling {response.id}", "yellow")
         with contextlib.suppress(ConnectionLost, UsageError):
@@ -225,5 +230,10 @@ HANDLERS: dict[str, Handler] = {
     "show": show,
     "view": view,
     "help": help_,
+    # -- the tool loop (issue 13) --
+    "tool-output": tool_calls.tool_output,
+    "calls": tool_calls.calls,
+    "approve": tool_calls.approve,
+    "deny": tool_calls.deny,
 }
 assert set(HANDLERS) | {"quit", "reconnect"} == set(COMMANDS)

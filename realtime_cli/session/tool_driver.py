@@ -154,12 +154,17 @@ class ToolDriver:
         if self.failure is not None:
             raise self.failure
 
-    async def aclose(self) -> None:
-        """Stop every handler (killing its process) and every pending send."""
+    async def stop(self) -> None:
+        """Stop every handler (killing its process) and every pending send; the calls they
+        were answering stay pending."""
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, ConnectionLost):
                 await task
+
+    async def aclose(self) -> None:
+        """``stop``, and stop following the session."""
+        await self.stop()
         with contextlib.suppress(ValueError):
             self.session.on_sent.remove(self._on_sent)
