@@ -124,13 +124,12 @@ class ConsoleTools:
             "bold yellow",
         )
         self.shell.generation += 1
-        approved = await future
-        if approved:
-            self.running.add(call.call_id)
-        return approved
+        return await future
 
     def _answer(self, call_id: str, approved: bool) -> None:
         _call, future = self.asking.pop(call_id)
+        if approved:  # at once: a `calls` typed next must already say so
+            self.running.add(call_id)
         if not future.done():
             future.set_result(approved)
 
@@ -189,6 +188,8 @@ class ConsoleTools:
                 "approve": approve,
             }
             await self.shell.send(events.item_create(response), line)
+            verdict = "approved" if approve else "denied"
+            self.shell.say(f"{wanted} {verdict}: mcp_approval_response sent")
             return
         known = ", ".join(list(self.asking) + list(self.mcp_requests)) or "none"
         raise UsageError(f"{wanted!r} is not waiting for approval (waiting: {known})")

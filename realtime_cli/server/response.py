@@ -57,12 +57,16 @@ class Response:
             spec.input_bytes_per_ms,
         )
         # Parallel calls are one output item each, streamed one after the other.
-        self._plans: list[model.Say | model.Call] = (
+        self._plans: list[model.Say | model.Call | model.Approval] = (
             list(planned) if isinstance(planned, tuple) else [planned]
         )
         self._plan = self._plans.pop(0)
         self._input = model.input_tokens(spec.context, spec.instructions, spec.input_bytes_per_ms)
-        self._tokens = self._plan.words if isinstance(self._plan, model.Say) else self._plan.pieces
+        self._tokens: tuple[str, ...] = ()  # an approval request is one item, no deltas
+        if isinstance(self._plan, model.Say):
+            self._tokens = self._plan.words
+        elif isinstance(self._plan, model.Call):
+            self._tokens = self._plan.pieces
         self._speaks = isinstance(self._plan, model.Say) and "audio" in spec.output_modalities
         self._limit = spec.max_output_tokens if isinstance(spec.max_output_tokens, int) else None
         self._item: JSON | None = None  # the output item still open
@@ -140,6 +144,11 @@ class Response:
         if isinstance(self._plan, model.Call):
             item |= {"type": "function_call", "name": self._plan.name}
             item |= {"call_id": new_id("call"), "arguments": ""}
+        elif isinstance(self._plan, model.Approval):
+            # RealtimeMcpApprovalRequest: id, type, server_label, name, arguments (no status).
+            item = {"id": new_id("mcpr"), "type": "mcp_approval_request"}
+            item |= {"server_label": self._plan.server_label, "name": self._plan.name}
+            item |= {"arguments": self._plan.arguments}
         else:
             item |= {"type": "message", "role": "assistant", "content": []}
         self._item = item
@@ -224,6 +233,8 @@ class Response:
                     arguments=item["arguments"],
                 )
             )
+        elif item["type"] == "mcp_approval_request":
+            pass  # no content, no arguments streamed: the item is whole when added
         elif self._speaks:
             transcript = item["content"][0]["transcript"]
             ids = self._part_ids(item)
@@ -245,7 +256,8 @@ class Response:
                     Server.response_content_part_done, **ids, part={"type": "text", "text": text}
                 ),
             ]
-        item["status"] = status
+        if "status" in item:
+            item["status"] = status
         conversation = self.spec.conversation
         if conversation is not None and conversation.contains(item["id"]):
             events.append(

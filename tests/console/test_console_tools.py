@@ -115,3 +115,29 @@ async def test_tab_completes_pending_call_ids_and_tools_files(
     (tmp_path / "tools.json").write_text("[]")
     assert complete(f"create --tools {tmp_path}/too") == ["ls.json"]
     assert await console.finish() == 0
+
+
+async def test_mcp_approval_request_is_shown_listed_and_approved(
+    server_url: str, console_factory: Callable[..., Console_]
+) -> None:
+    console = started(server_url, console_factory, [])
+    await console.wait_for("type help")
+    mcp = (
+        '{"type": "mcp", "server_label": "deepwiki", "server_url": "https://mcp.example.com",'
+        ' "allowed_tools": ["ask_question"], "require_approval": "always"}'
+    )
+    out = await console.line(
+        f"create 'ask deepwiki about rtc' --modality text --set 'tools:=[{mcp}]'", expect="╰"
+    )
+    found = re.search(r"MCP approval request (mcpr_\w+): deepwiki\.ask_question \{\}", flat(out))
+    assert found, out
+    request = found.group(1)
+    assert f"│ ? deepwiki.ask_question({{}}) approve {request} / deny │" in out  # the panel
+    listed = await console.line("calls", expect="approve or deny")
+    assert f"{request} MCP deepwiki.ask_question {{}} · approve or deny" in flat(listed)
+    await console.line(f"approve {request}", expect="approved: mcp_approval_response sent")
+    out = await console.line("create --modality text", expect="╰")
+    assert "The call of deepwiki.ask_question was approved" in flat(out)
+    bad = await console.line(f"deny {request}", expect="error")
+    assert f"{request!r} is not waiting for approval (waiting: none)" in flat(bad)
+    assert await console.finish() == 0

@@ -186,7 +186,7 @@ def test_tool_handler_in_a_real_terminal_asks_runs_and_stops_on_ctrl_c(
     term.wait_for(lambda s: "type help" in s and "rtc> " in s)
     term.send("create 'please lookup' --tool 'lookup(q: string)' --modality text\r")
     screen = term.wait_for("y/n")
-    assert re.search(r"run `.*slow\.py` for lookup", " ".join(screen.split()))
+    assert "for lookup" in " ".join(screen.split())
     term.send("y\r")
     term.send("calls\r")  # the prompt is live while the handler runs
     term.wait_for("handler running")
