@@ -357,6 +357,9 @@ async def _create(job: CreateJob, say: _Say) -> ExitCode:
             if not interrupted.is_set():
                 return task.result()
             # Ctrl-C is a user action: cancel the response and wait briefly for its done.
+            if run.driver is not None and run.driver.busy:  # a handler at work: kill it now
+                say("rtc: interrupted: stopping the tool handlers")
+                await run.driver.stop()
             say("rtc: interrupted: cancelling the response")
             await run.cancel()
             # The run prints the cancelled response's panel itself if its done arrives in time.

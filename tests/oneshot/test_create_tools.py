@@ -4,10 +4,14 @@ local server; what the model received is read off the wire (a relay between rtc 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
-from cli_run import rtc
+from cli_run import ROOT, RTC, rtc
 from proxy import relay
 
 ECHO = """
@@ -190,3 +194,34 @@ def test_bad_tool_options_are_one_line_usage_errors() -> None:
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_during_a_handler_kills_it_and_exits_130(server_url: str, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    body = (
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [*RTC, "create", "call slow", "--tool", "slow()", "--url", server_url, "--json",
+         "--tool-handler", script(tmp_path, "slow", body)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:  # the call is done: its handler starts
+        if '"response.done"' in line:
+            break
+    while not pid_file.exists() or not pid_file.read_text():  # the handler is running
+        assert process.poll() is None
+        time.sleep(0.01)
+    handler_pid = int(pid_file.read_text())
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert "rtc: interrupted: stopping the tool handlers" in err
+    assert "Traceback" not in err
+    try:
+        os.kill(handler_pid, 0)
+    except ProcessLookupError:
+        pass  # gone: killed with its process group, and reaped
+    else:
+        raise AssertionError("the handler outlived rtc")
