@@ -64,7 +64,7 @@ def _root(
         if sys.stdin.isatty():
             from realtime_cli.console.terminal import run_repl
 
-            settings = console_tools(tools)
+            settings = console_tools(tools, profile_handlers(connection))
             raise typer.Exit(
                 asyncio.run(
                     run_repl(endpoint, view=view or "events", record=recorder, tools=settings)
@@ -87,7 +87,8 @@ def create(*, params: dict[str, Any], connection: Connection) -> None:
 
     from realtime_cli.oneshot import run_create
 
-    job = create_job(params, connection.endpoint())
+    handlers = [*profile_handlers(connection), *(params["tool_handlers"] or ())]
+    job = create_job({**params, "tool_handlers": handlers}, connection.endpoint())
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_create(job)))
 
@@ -108,6 +109,14 @@ def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
         show_events=params["show_events"],
         **tool_loop_fields(params),
     )
+
+
+def profile_handlers(connection: Connection) -> list[str]:
+    """The profile's ``tool_handlers`` as ``--tool-handler`` specs (the flags come after, and a
+    flag for the same tool wins)."""
+    profile = connection.selection().profile
+    handlers = profile.tool_handlers if profile is not None else {}
+    return [f"{name}={command}" for name, command in handlers.items()]
 
 
 def tool_loop_fields(params: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +166,7 @@ def repl(
     from realtime_cli.console.terminal import run_repl
 
     endpoint = connection.endpoint()
-    settings = console_tools(tools)
+    settings = console_tools(tools, profile_handlers(connection))
     with connection.recording() as recorder:
         raise typer.Exit(
             asyncio.run(run_repl(endpoint, view=view, record=recorder, tools=settings))
@@ -288,7 +297,7 @@ def pipe(
 
     loop_fields = tool_loop_fields(
         {
-            "tool_handlers": tool_handlers,
+            "tool_handlers": [*profile_handlers(connection), *(tool_handlers or ())],
             "max_tool_rounds": max_tool_rounds,
             "tool_timeout": tool_timeout,
             "tool_approve": False,

@@ -42,12 +42,14 @@ def tool_options(command: Command) -> Command:
     return wrapper  # type: ignore[return-value]
 
 
-def console_tools(values: dict[str, Any]) -> Any:
-    """The ``ToolSettings`` of the console from its options (exit 2 for a bad one)."""
+def console_tools(values: dict[str, Any], from_profile: list[str]) -> Any:
+    """The ``ToolSettings`` of the console from its options and the profile's handlers (exit 2
+    for a bad one)."""
     from realtime_cli.cli.run import tool_loop_fields
     from realtime_cli.console.tool_calls import ToolSettings
 
-    fields = tool_loop_fields({**values, "tool_approve": False})
+    handlers = [*from_profile, *(values["tool_handlers"] or ())]
+    fields = tool_loop_fields({**values, "tool_handlers": handlers, "tool_approve": False})
     return ToolSettings(
         handlers=fields["handlers"],
         approve=not values["no_tool_approve"],

@@ -225,3 +225,34 @@ def test_ctrl_c_during_a_handler_kills_it_and_exits_130(server_url: str, tmp_pat
         pass  # gone: killed with its process group, and reaped
     else:
         raise AssertionError("the handler outlived rtc")
+
+
+def test_a_profile_brings_its_handlers_and_a_flag_wins_by_name(
+    server_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "config.toml").write_text(
+        '[profiles.tools]\nkind = "url"\nurl = "' + server_url + '"\n'
+        "[profiles.tools.tool_handlers]\n"
+        f'f = "{sys.executable} -c \\"print(\'from the profile\')\\""\n'
+        f'g = "{sys.executable} -c \\"print(\'profile g\')\\""\n'
+    )
+    env = {"RTC_CONFIG_DIR": str(config)}
+    result = rtc("create", "call f", "--tool", "f()", "--profile", "tools", "--modality", "text",
+                 env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "from the profile" in result.stdout
+    flag = script(tmp_path, "g", "print('from the flag')")
+    result = rtc("create", "call g", "--tool", "g()", "--profile", "tools", "--modality", "text",
+                 "--tool-handler", flag, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "from the flag" in result.stdout and "profile g" not in result.stdout
+
+
+def test_a_bad_tool_handlers_table_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[profiles.p]\nkind = "local"\ntool_handlers = 3\n')
+    result = rtc("create", "hi", "--profile", "p", env={"RTC_CONFIG_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "tool_handlers must be a table of commands" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
