@@ -170,6 +170,7 @@ async def responses(shell: Shell, args: list[str], line: str) -> None:
     known = list(shell.session.tracker.responses.values()) if shell.session else []
     if known:
         shell.out.print(responses_table(known))
+        tool_calls.show_chains(shell)  # the tool loops among them
     else:
         shell.say("no responses yet")
 

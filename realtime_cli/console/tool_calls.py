@@ -23,6 +23,7 @@ from realtime_cli.protocol import events
 from realtime_cli.protocol.events import JSON, Refused, Server, loads
 from realtime_cli.protocol.fields import obj, text
 from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS, ToolCall, ToolLoop, output_item
+from realtime_cli.protocol.tracker import ResponseState
 from realtime_cli.render.tool_steps import step_text
 from realtime_cli.session.client import Received, Session
 from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
@@ -161,6 +162,28 @@ class ConsoleTools:
 
     # -- commands ------------------------------------------------------------------------------
 
+    def chains(self) -> list[list[ResponseState]]:
+        """The tool loops of this session: each a response and its follow-ups, in order."""
+        if self.driver is None:
+            return []
+        responses = self.driver.session.tracker.responses
+        parents = self.driver.loop.parents
+        child: dict[str, ResponseState] = {}
+        for response in responses.values():
+            parent = parents.get(response.request_event_id or "")
+            if parent is not None:
+                child[parent] = response
+        followed = {r.id for r in child.values()}
+        chains = []
+        for response_id in child:
+            if response_id in followed or response_id not in responses:
+                continue
+            chain = [responses[response_id]]
+            while chain[-1].id in child:
+                chain.append(child[chain[-1].id])
+            chains.append(chain)
+        return chains
+
     def pending(self) -> list[ToolCall]:
         return self.driver.loop.pending if self.driver is not None else []
 
@@ -283,3 +306,15 @@ def _decision(approve: bool) -> Handler:
 
 approve = _decision(True)
 deny = _decision(False)
+
+
+def show_chains(shell: Shell) -> None:
+    """Under ``responses``: each tool loop as a chain, the calls each response made."""
+    for chain in tools_of(shell).chains():
+        steps = []
+        for response in chain:
+            names = ", ".join(text(c.get("name")) for c in response.function_calls)
+            steps.append(
+                f"{response.id} ({names})" if names else f"{response.id} {response.status}"
+            )
+        shell.say("tool loop: " + " → ".join(steps), "default")

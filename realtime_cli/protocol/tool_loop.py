@@ -84,6 +84,8 @@ class ToolLoop:
         self._requests: OrderedDict[str, tuple[JSON, int]] = OrderedDict()  # event_id → body
         self._depth_of_response: dict[str, int] = {}
         self._pending_depth: dict[str, int] = {}  # follow-up event_id → its depth
+        # follow-up event_id → the response whose calls it follows (``responses`` shows chains)
+        self.parents: OrderedDict[str, str] = OrderedDict()
 
     # -- what the caller asks --------------------------------------------------------------
 
@@ -130,6 +132,9 @@ class ToolLoop:
     def follow_up_event(self, event_id: str, round_: _Round) -> JSON:
         """The follow-up ``response.create`` of a round (its depth noted for ``sent``)."""
         self._pending_depth[event_id] = round_.depth + 1
+        self.parents[event_id] = round_.response_id
+        while len(self.parents) > _REQUESTS_KEPT:
+            self.parents.popitem(last=False)
         return events.response_create(follow_up_fields(round_.request), event_id)
 
     # -- server side -----------------------------------------------------------------------

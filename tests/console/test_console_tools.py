@@ -51,6 +51,8 @@ async def test_console_asks_then_runs_the_handler_and_follows_up(
     assert "tool ran get_weather" in out and "exit 0" in out
     assert "follow-up response.create" in out
     assert "no pending calls" in await console.line("calls", expect="no pending")
+    chain = await console.line("responses", expect="tool loop:")
+    assert re.search(r"tool loop: resp_… \(get_weather\) → resp_… completed", flat(chain))
     assert await console.finish() == 0
 
 
