@@ -35,6 +35,7 @@ from realtime_cli.session.client import (
     Session,
     open_session,
 )
+from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
 from realtime_cli.session.recording import Recorder
 from realtime_cli.session.stop import Stopped, on_stop_signals
 
@@ -42,8 +43,10 @@ if TYPE_CHECKING:
     from realtime_cli.audio.files import Clip
     from realtime_cli.audio.playback import Player
     from realtime_cli.audio.takes import Takes
+    from realtime_cli.protocol.tool_loop import ToolCall
     from realtime_cli.render import EventRows, RichConsole
     from realtime_cli.session.audio_in import TurnWatch
+    from realtime_cli.session.tool_driver import Step, ToolDriver
 
 # With server VAD, how long rtc waits after the audio (and its trailing silence) for the server
 # to commit the turn before committing it itself.
@@ -69,6 +72,12 @@ class CreateJob:
     audio_out: Path | None = None  # --audio-out: the response's audio as a WAV file
     fast: bool = False  # --audio-in without real-time pacing
     play: bool = False  # --play: live playback through the audio extra
+    # The tool loop (--tool-handler): with handlers, calls are answered and followed up until a
+    # response ends without calls; the exit code is the final response's.
+    handlers: Handlers = field(default_factory=Handlers)
+    max_tool_rounds: int = 10
+    tool_timeout: float | None = DEFAULT_TIMEOUT
+    tool_approve: bool = False
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
@@ -185,6 +194,9 @@ class _Run:
         self._flush_scheduled = False
         self._closed: StdoutClosed | None = None
         self.noted: set[str] = set()  # causes of events set aside, each said once
+        self.player: Player | None = None
+        self.driver: ToolDriver | None = None
+        self.loop_exceeded = False
 
     def _written(self) -> None:
         """Flush once the loop has nothing more at hand, not once per event: a burst of queued
@@ -204,7 +216,6 @@ class _Run:
             self._closed = exc
         except (OSError, ValueError):
             pass
-        self.player: Player | None = None
 
     def open_player(self) -> None:
         """--play: the device, or one line saying why not (the answer still streams)."""
@@ -310,7 +321,7 @@ class _Run:
 
     def exit_code(self) -> ExitCode:
         response = self.response
-        if self.answered_with_error or response is None:
+        if self.answered_with_error or response is None or self.loop_exceeded:
             return ExitCode.FAILED
         if response.status == "completed":
             return ExitCode.OK
@@ -326,8 +337,15 @@ class _Run:
                 await self.session.send(events.response_cancel(response_id))
 
     async def follow(self) -> None:
-        """Read events until our response is done (and its rate_limits.updated, briefly)."""
-        while self.response is None or self.response.active or self._interrupted():
+        """Read events until our response is done (and its rate_limits.updated, briefly). With
+        handlers, "our response" moves along the chain of follow-ups until one ends without
+        calls (or the loop stops at --max-tool-rounds)."""
+        while (
+            self.response is None
+            or self.response.active
+            or self._interrupted()
+            or self._loop_owes()
+        ):
             received = await self._receive()
             if self.response is None or self._interrupted():
                 self.response = self._our_response()
@@ -338,6 +356,13 @@ class _Run:
                     self.show(received)
                     return  # the response.create was rejected: no response will come
             self.show(received)
+            if self.driver is not None:
+                finished = update.finished and update.response is self.response
+                if finished and self.response is not None and self.response.function_calls:
+                    self.finish_panel()  # each response of the chain gets its panel
+                self.driver.feed(received)
+                if self.loop_exceeded:
+                    return
         with contextlib.suppress(TimeoutError, ConnectionLost):
             async with asyncio.timeout(RATE_LIMITS_GRACE):
                 while True:
@@ -345,6 +370,54 @@ class _Run:
                     self.show(received)
                     if received.update.type == Server.rate_limits_updated:
                         break
+
+    def _loop_owes(self) -> bool:
+        """The tool loop has calls of our response to answer, or a follow-up to send."""
+        if self.driver is None or self.response is None:
+            return False
+        if self.driver.failure is not None:
+            raise self.driver.failure
+        return self.driver.busy
+
+    def on_step(self, step: Step) -> None:
+        from realtime_cli.render.tool_steps import step_text
+
+        if step.kind == "exceeded":
+            self.loop_exceeded = True
+        if step.kind == "sent" and step.event and step.event.get("type") == "response.create":
+            self.request_id = str(step.event.get("event_id"))
+            self.response = None  # the follow-up's response is ours now
+        if self.job.json_output and step.kind != "exceeded":
+            return  # --json: the events on stdout show the loop
+        line = step_text(step, max_rounds=self.job.max_tool_rounds)
+        if line is not None:
+            if self.say.console is not None:
+                self.say.line.end()
+                self.say.console.print(line)
+            else:
+                self.say(line.plain)
+
+    async def approve(self, call: ToolCall) -> bool:
+        """--tool-approve: ask on stderr, read the answer from the terminal (or stdin)."""
+        self.say(f"rtc: run the handler for {call.name} with {call.arguments}? [y/N]")
+        answer = await asyncio.to_thread(_read_answer)
+        return answer.strip().lower() in ("y", "yes")
+
+    def start_tool_loop(self) -> None:
+        if not self.job.handlers:
+            return
+        from realtime_cli.protocol.tool_loop import ToolLoop
+        from realtime_cli.session.tool_driver import ToolDriver
+
+        self.driver = ToolDriver(
+            self.session,
+            self.job.handlers,
+            ToolLoop(self.job.max_tool_rounds),
+            timeout=self.job.tool_timeout,
+            approve=self.approve if self.job.tool_approve else None,
+            report=self.on_step,
+            answer_unhandled=True,
+        )
 
     def _our_response(self) -> ResponseState | None:
         if self.request_id or self.watch is None:
@@ -442,6 +515,7 @@ class _Run:
         return True
 
     async def run(self) -> ExitCode:
+        self.start_tool_loop()
         if self.clip is not None:
             if self.job.prompt is not None:
                 await self.session.send(self.job.client_events()[0])
@@ -473,6 +547,8 @@ class _Run:
                     await canceller
             if self._next is not None:
                 self._next.cancel()
+            if self.driver is not None:  # Ctrl-C or a timeout: no handler outlives the run
+                await self.driver.aclose()
         self.flush()
         if self._closed is not None:
             raise self._closed
@@ -485,6 +561,15 @@ class _Run:
     async def _cancel_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
         await self.cancel()
+
+
+def _read_answer() -> str:
+    """A line from the terminal when there is one (stdin may carry something else)."""
+    try:
+        with open("/dev/tty", encoding="utf-8") as tty:
+            return tty.readline()
+    except OSError:
+        return sys.stdin.readline()
 
 
 async def run_create(job: CreateJob) -> ExitCode:
@@ -543,6 +628,9 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
                 # briefly for its done.
                 if run.player is not None:  # playback stops at once
                     run.player.buffer.stop()
+                if run.driver is not None and run.driver.busy:  # a handler at work: kill it
+                    say(f"rtc: {stopped.word}: stopping the tool handlers")
+                    await run.driver.stop()
                 say(f"rtc: {stopped.word}: cancelling the response")
                 await run.cancel()
                 # The run prints the cancelled response's panel itself if its done arrives in

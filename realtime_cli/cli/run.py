@@ -16,6 +16,7 @@ import typer
 
 from realtime_cli.cli.app import app, show_version
 from realtime_cli.cli.params import Connection, connects, finite, grammar
+from realtime_cli.cli.tool_options import console_tools, tool_options
 from realtime_cli.errors import UsageError
 from realtime_cli.protocol.create_grammar import CREATE_OPTIONS, PROMPT_HELP
 
@@ -34,6 +35,7 @@ Exit codes: 0 the response completed (or was cancelled by --cancel-after);
 
 @app.callback(invoke_without_command=True)
 @connects(record=True)
+@tool_options
 def _root(
     ctx: typer.Context,
     version: Annotated[
@@ -55,6 +57,7 @@ def _root(
     ] = None,
     *,
     connection: Connection,
+    tools: dict[str, Any],
 ) -> None:
     """With no command: the console when stdin is a terminal, pipe mode when it is not."""
     if ctx.invoked_subcommand is not None:
@@ -70,8 +73,11 @@ def _root(
         if sys.stdin.isatty():
             from realtime_cli.console.terminal import run_repl
 
+            settings = console_tools(tools, profile_handlers(connection))
             raise typer.Exit(
-                asyncio.run(run_repl(endpoint, view=view or "events", record=recorder))
+                asyncio.run(
+                    run_repl(endpoint, view=view or "events", record=recorder, tools=settings)
+                )
             )
         from realtime_cli.pipe.run import PipeJob, run_pipe
 
@@ -90,7 +96,8 @@ def create(*, params: dict[str, Any], connection: Connection) -> None:
 
     from realtime_cli.oneshot import run_create
 
-    job = create_job(params, connection.endpoint())
+    handlers = [*profile_handlers(connection), *(params["tool_handlers"] or ())]
+    job = create_job({**params, "tool_handlers": handlers}, connection.endpoint())
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_create(job)))
 
@@ -113,6 +120,7 @@ def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
         audio_out=params["audio_out"],
         fast=params["fast"],
         play=params["play"],
+        **tool_loop_fields(params),
     )
 
 
@@ -127,8 +135,43 @@ AudioOutDirOpt = Annotated[
 ]
 
 
+def profile_handlers(connection: Connection) -> list[str]:
+    """The profile's ``tool_handlers`` as ``--tool-handler`` specs (the flags come after, and a
+    flag for the same tool wins)."""
+    profile = connection.selection().profile
+    handlers = profile.tool_handlers if profile is not None else {}
+    return [f"{name}={command}" for name, command in handlers.items()]
+
+
+def tool_loop_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """CreateJob's tool-loop fields from ``--tool-handler`` and friends (checked here, exit 2)."""
+    from realtime_cli.errors import UsageError
+    from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS
+    from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
+
+    rounds = params["max_tool_rounds"]
+    if rounds is not None:
+        try:
+            rounds = int(rounds)
+        except ValueError:
+            rounds = -1
+        if rounds < 0:
+            raise UsageError(
+                f"Invalid value for '--max-tool-rounds': {params['max_tool_rounds']!r} "
+                "is not a whole number >= 0."
+            )
+    timeout = params["tool_timeout"]
+    return {
+        "handlers": Handlers(params["tool_handlers"] or ()),
+        "max_tool_rounds": DEFAULT_MAX_ROUNDS if rounds is None else rounds,
+        "tool_timeout": DEFAULT_TIMEOUT if timeout is None else (timeout or None),
+        "tool_approve": params["tool_approve"],
+    }
+
+
 @app.command()
 @connects(record=True)
+@tool_options
 def repl(
     view: Annotated[
         Literal["events", "responses", "quiet"],
@@ -148,6 +191,7 @@ def repl(
     ] = None,
     *,
     connection: Connection,
+    tools: dict[str, Any],
 ) -> None:
     """The interactive console: type commands, messages or raw JSON events; `help` inside.
 
@@ -162,8 +206,11 @@ def repl(
     voice = None
     if audio_out is not None or play or audio_device is not None:
         voice = VoiceOptions(_audio_dir(audio_out), play, audio_device)
+    settings = console_tools(tools, profile_handlers(connection))
     with connection.recording() as recorder:
-        raise typer.Exit(asyncio.run(run_repl(endpoint, view=view, record=recorder, voice=voice)))
+        raise typer.Exit(
+            asyncio.run(run_repl(endpoint, view=view, record=recorder, voice=voice, tools=settings))
+        )
 
 
 def _audio_dir(path: Path | None) -> Path | None:
@@ -240,6 +287,35 @@ def pipe(
         ),
     ] = None,
     audio_out: AudioOutDirOpt = None,
+    # -- the tool loop (issue 13) --
+    tool_handlers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tool-handler",
+            help="Answer calls of tool NAME ('*': any) with COMMAND's stdout; arguments JSON on "
+            "stdin (repeatable).",
+            metavar="NAME=COMMAND",
+        ),
+    ] = None,
+    max_tool_rounds: Annotated[
+        str | None,
+        typer.Option(
+            "--max-tool-rounds",
+            help="Stop the tool loop (exit 1) after N follow-up responses. [default: 10]",
+            metavar="N",
+        ),
+    ] = None,
+    tool_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--tool-timeout",
+            help="Kill a handler after SECONDS; the model gets an error output. [default: 30]",
+            metavar="SECONDS",
+            min=0,
+            callback=finite,
+        ),
+    ] = None,
+    # -- end of the tool loop's options --
     *,
     connection: Connection,
 ) -> None:
@@ -270,5 +346,17 @@ def pipe(
         timeout=timeout,
         audio_out=_audio_dir(audio_out),
     )
+    import dataclasses
+
+    loop_fields = tool_loop_fields(
+        {
+            "tool_handlers": [*profile_handlers(connection), *(tool_handlers or ())],
+            "max_tool_rounds": max_tool_rounds,
+            "tool_timeout": tool_timeout,
+            "tool_approve": False,
+        }
+    )
+    loop_fields.pop("tool_approve")
+    job = dataclasses.replace(job, **loop_fields)
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_pipe(job)))

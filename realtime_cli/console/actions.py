@@ -13,7 +13,7 @@ import contextlib
 import fnmatch
 from collections.abc import Collection
 
-from realtime_cli.console import voice
+from realtime_cli.console import tool_calls, voice
 from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
     NOT_IN_CONSOLE,
@@ -113,7 +113,11 @@ async def cancel(shell: Shell, args: list[str], line: str) -> None:
 
 
 async def interrupt(shell: Shell) -> None:
-    """Ctrl-C while responses are active: cancel each of them by id."""
+    """Ctrl-C while responses are active: cancel each of them by id (and stop what the
+    extensions run: tool handlers)."""
+    for extension in shell.extensions:
+        if extension.busy():
+            await extension.interrupt()
     if shell.voice is not None:
         shell.voice.barge_in("Ctrl-C")  # playback stops first, then the cancels go out
     for response in shell.cancellable():
@@ -193,6 +197,7 @@ async def responses(shell: Shell, args: list[str], line: str) -> None:
     if known:
         shell.out.print(responses_table(known))
         voice.meters(shell, known)
+        tool_calls.show_chains(shell)  # the tool loops among them
     else:
         shell.say("no responses yet")
 
@@ -256,5 +261,10 @@ HANDLERS: dict[str, Handler] = {
     "show": show,
     "view": view,
     "help": help_,
+    # -- the tool loop (issue 13) --
+    "tool-output": tool_calls.tool_output,
+    "calls": tool_calls.calls,
+    "approve": tool_calls.approve,
+    "deny": tool_calls.deny,
 }
 assert set(HANDLERS) | {"quit", "reconnect"} == set(COMMANDS)

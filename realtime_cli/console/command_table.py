@@ -113,6 +113,26 @@ COMMANDS: dict[str, Spec] = {
     "show": Spec("show ID", "the full JSON of an event (event_id), item or response", (), 1),
     "view": Spec("view events|responses|quiet", "what to print as events arrive", (), 1),
     "reconnect": Spec("reconnect", "close this connection and open a new session"),
+    # -- the tool loop (issue 13) --
+    "tool-output": Spec(
+        "tool-output [--no-create] CALL_ID TEXT|@FILE|{JSON}",
+        "send a function_call_output for a pending call, then response.create",
+        (Opt("--no-create", help="send only the output; response.create is up to you"),),
+        2,
+        examples=("tool-output call_abc Sunny, 21 C", 'tool-output call_abc {"temp": 21}'),
+    ),
+    "calls": Spec("calls", "the pending function calls with their arguments (and MCP requests)"),
+    "approve": Spec(
+        "approve ID",
+        "run the handler of a call waiting for approval; or approve an MCP request",
+        positionals=1,
+    ),
+    "deny": Spec(
+        "deny ID",
+        "do not run that handler (the model hears so); or deny an MCP request",
+        positionals=1,
+    ),
+    # -- end of the tool loop's commands --
     "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
     "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
 }

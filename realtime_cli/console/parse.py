@@ -286,6 +286,7 @@ class CompletionContext:
     all_response_ids: Sequence[str] = ()
     item_ids: Sequence[str] = ()
     event_ids: Sequence[str] = ()
+    call_ids: Sequence[str] = ()  # pending function calls and MCP approval requests
 
 
 def _value_choices(option: str, ctx: CompletionContext) -> tuple[str, ...]:
@@ -336,4 +337,6 @@ def completions(before: str, ctx: CompletionContext) -> tuple[list[str], int]:
         candidates = VIEWS
     elif command == "help":
         candidates = list(COMMANDS)
+    elif command in ("tool-output", "approve", "deny") and len(done) == 1:
+        candidates = ctx.call_ids
     return [c for c in dict.fromkeys(candidates) if c.startswith(current)], len(current)

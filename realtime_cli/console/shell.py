@@ -68,6 +68,27 @@ class BargeIn(Protocol):
 Handler = Callable[["Shell", list[str], str], Awaitable[None]]
 
 
+class Extension(Protocol):
+    """Something the shell tells of each connection, server event and typed line (the tool
+    loop, ``tool_calls.py``), so it lives in a module of its own, not in the shell."""
+
+    def connected(self, session: Session) -> None: ...
+
+    def received(self, received: Received) -> None: ...
+
+    async def disconnected(self) -> None: ...
+
+    async def intercept(self, line: str) -> bool:
+        """True when the line was an answer to the extension's question (consumed)."""
+        ...
+
+    def busy(self) -> bool:
+        """Work Ctrl-C stops (``interrupt``)."""
+        ...
+
+    async def interrupt(self) -> None: ...
+
+
 class Shell:
     """State and behaviour of one console. The command handlers live in ``actions`` (above
     this module: they use a ``Shell``) and are handed in as ``handlers``."""
@@ -110,6 +131,7 @@ class Shell:
         # Voice (console/voice.py): told of every server event; the Voice object itself.
         self.listeners: list[Callable[[Received], None]] = []
         self.voice: BargeIn | None = None
+        self.extensions: list[Extension] = []  # the tool loop (tool_calls.py)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -153,6 +175,8 @@ class Shell:
         self.pending_default.clear()
         session.on_sent.append(self.on_sent)
         session.on_bad_frame = lambda why: self.say(f"skipped a server frame: {why}", "yellow")
+        for extension in self.extensions:
+            extension.connected(session)
         for received in first:
             self.on_received(received)
         self.rows.flush()
@@ -169,6 +193,8 @@ class Shell:
         """Close the socket with code 1000 (and stop the built-in server). Safe to repeat."""
         for task in list(self._tasks):
             task.cancel()
+        for extension in self.extensions:
+            await extension.disconnected()
         stack, self._stack = self._stack, None
         session = self.session
         if stack is not None:
@@ -233,6 +259,13 @@ class Shell:
             self.rows.client(event, t)
 
     def on_received(self, received: Received) -> None:
+        try:
+            self._on_received(received)
+        finally:
+            for extension in self.extensions:
+                extension.received(received)
+
+    def _on_received(self, received: Received) -> None:
         self.log.append(received.t, "←", received.event, len(received.text))
         for listener in self.listeners:
             listener(received)
@@ -299,6 +332,9 @@ class Shell:
     async def execute(self, line: str) -> Action:
         """Do what one typed line says. Mistakes become one line of error, never a traceback."""
         try:
+            for extension in self.extensions:
+                if await extension.intercept(line):
+                    return Action.NONE
             parsed = classify(line)
             if isinstance(parsed, Chat):
                 await self.chat(parsed.text, line)

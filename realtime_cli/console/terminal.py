@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.enums import DEFAULT_BUFFER
 from prompt_toolkit.filters import Condition, has_focus, is_searching
@@ -41,10 +41,12 @@ from realtime_cli.console import actions
 from realtime_cli.console.live_region import Fragments, Status, live_fragments, toolbar_fragments
 from realtime_cli.console.parse import CompletionContext, completions, json_unfinished
 from realtime_cli.console.shell import Action, Shell, host
+from realtime_cli.console.tool_calls import ConsoleTools, ToolSettings, tools_of
 from realtime_cli.console.voice import Voice, VoiceOptions
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ExitCode, RtcError, UsageError
 from realtime_cli.render import RichConsole, console_for_repl
+from realtime_cli.session.handlers import Handlers
 from realtime_cli.session.recording import Recorder
 
 REDRAW_INTERVAL = 0.08  # seconds: the most often streaming text is redrawn
@@ -122,11 +124,20 @@ def _continuation(width: int, line_number: int, wrap_count: int) -> str:
 class _Completer(Completer):
     def __init__(self, shell: Shell) -> None:
         self.shell = shell
+        self._paths = PathCompleter(expanduser=True)
 
     def get_completions(
         self, document: Document, complete_event: CompleteEvent
     ) -> Iterable[Completion]:
         shell = self.shell
+        before = document.text_before_cursor
+        words = before.split()
+        fresh = before[-1:].isspace()  # the cursor starts a new word
+        if (words[-1:] if fresh else words[-2:-1]) == ["--tools"]:
+            # --tools FILE: file paths (only this module may use prompt-toolkit's completer).
+            word = "" if fresh else words[-1]
+            yield from self._paths.get_completions(Document(word, len(word)), complete_event)
+            return
         tracker = shell.session.tracker if shell.session else None
         context = CompletionContext(
             create_options=actions.create_options(),
@@ -136,6 +147,7 @@ class _Completer(Completer):
             event_ids=[str(e.event["event_id"]) for e in shell.log if e.event.get("event_id")][
                 -50:
             ],
+            call_ids=tools_of(shell).pending_ids(),
         )
         words, replace = completions(document.text_before_cursor, context)
         for word in words:
@@ -271,7 +283,7 @@ class Repl:
         # Only a press on an idle, empty prompt counts towards leaving: a Ctrl-C that cancelled
         # a response or cleared the line, pressed twice quickly, must not end the session.
         now = time.monotonic()
-        if self.shell.cancellable():
+        if self.shell.cancellable() or any(e.busy() for e in self.shell.extensions):
             self._last_ctrl_c = 0.0
             self.shell.spawn(actions.interrupt(self.shell))
             return
@@ -350,6 +362,7 @@ async def run_repl(
     token_delay_ms: float = 20,
     record: Recorder | None = None,
     voice: VoiceOptions | None = None,
+    tools: ToolSettings | None = None,
 ) -> int:
     """Run the console until the user leaves; returns the exit code (0, or 130 for Ctrl-C).
 
@@ -364,9 +377,11 @@ async def run_repl(
         with patch_stdout(raw=True):
             out = console_for_repl(sys.stdout)
             return await _run(
-                endpoint, view, out, input, output, path, token_delay_ms, record, voice
+                endpoint, view, out, input, output, path, token_delay_ms, record, voice, tools
             )
-    return await _run(endpoint, view, console, input, output, path, token_delay_ms, record, voice)
+    return await _run(
+        endpoint, view, console, input, output, path, token_delay_ms, record, voice, tools
+    )
 
 
 async def _run(
@@ -379,6 +394,7 @@ async def _run(
     token_delay_ms: float,
     record: Recorder | None = None,
     voice: VoiceOptions | None = None,
+    tools: ToolSettings | None = None,
 ) -> int:
     shell = Shell(
         endpoint,
@@ -391,6 +407,7 @@ async def _run(
     # Always there: save and play work on any response's audio (kept within bounds).
     voice = voice or VoiceOptions()
     Voice(shell, audio_out=voice.audio_out, play=voice.play, device=voice.device)
+    ConsoleTools(shell, tools or ToolSettings(Handlers()))  # the tool loop, as an extension
     history, problem = open_history(path, endpoint.secrets)
     if problem:
         shell.say(problem, "yellow")

@@ -15,6 +15,9 @@ else ``~/.config/rtc``::
     [profiles.work.session]              # sent as session.update right after connecting
     instructions = "Be brief."
 
+    [profiles.work.tool_handlers]        # as --tool-handler NAME=COMMAND (flags win by name)
+    get_weather = "python3 weather.py"
+
 Every problem is a ``UsageError`` (exit 2) naming the file and, when it can be found, the line.
 """
 
@@ -56,6 +59,7 @@ PROFILE_KEYS = (
     "session",
     "ping_interval",
     "ping_timeout",
+    "tool_handlers",
 )
 _TOP_KEYS = ("default_profile", "profiles")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -97,6 +101,8 @@ class Profile:
     session: Mapping[str, Any] | None = field(default=None, repr=False)
     ping_interval: float | None = None  # keepalive (endpoint.PING_INTERVAL when not given)
     ping_timeout: float | None = None
+    # [profiles.NAME.tool_handlers]: tool name ("*": any) → COMMAND, as --tool-handler takes it.
+    tool_handlers: Mapping[str, str] = field(default_factory=dict, repr=False)
     line: int | None = None
 
     def __repr__(self) -> str:
@@ -260,6 +266,13 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
     if not isinstance(protocols, list) or not all(isinstance(p, str) and p for p in protocols):
         raise FieldError("subprotocols", "subprotocols must be a list of strings")
     session = _session(table.get("session"))
+    handlers = table.get("tool_handlers", {})
+    if not isinstance(handlers, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v.strip() for k, v in handlers.items()
+    ):
+        raise FieldError(
+            "tool_handlers", 'tool_handlers must be a table of commands: {get_weather = "..."}'
+        )
     return Profile(
         name=name,
         kind=kind,
@@ -268,6 +281,7 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
         headers=dict(headers),
         subprotocols=tuple(protocols),
         session=session,
+        tool_handlers=dict(handlers),
         line=line,
         ping_interval=_seconds(table, "ping_interval"),
         ping_timeout=_seconds(table, "ping_timeout"),

@@ -48,6 +48,7 @@ from realtime_cli.protocol.events import (
 from realtime_cli.protocol.json_reader import Bad, JsonStream
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.schema import type_name
+from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS, ToolLoop
 from realtime_cli.protocol.tracker import ErrorInfo
 from realtime_cli.protocol.validate import validate
 from realtime_cli.safe_text import clean
@@ -59,8 +60,10 @@ from realtime_cli.session.client import (
     Session,
     open_session,
 )
+from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
 from realtime_cli.session.recording import Recorder
 from realtime_cli.session.stop import Stopped, on_stop_signals
+from realtime_cli.session.tool_driver import Step, ToolDriver
 
 if TYPE_CHECKING:
     from realtime_cli.audio.takes import Takes
@@ -87,6 +90,11 @@ class PipeJob:
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
     audio_out: Path | None = None  # --audio-out DIR: each response's audio as DIR/<id>.wav
+    # The tool loop (--tool-handler): calls are answered and followed up, and the end-of-work
+    # rule waits for the loop to finish.
+    handlers: Handlers = field(default_factory=Handlers)
+    max_tool_rounds: int = DEFAULT_MAX_ROUNDS
+    tool_timeout: float | None = DEFAULT_TIMEOUT
     stdin: IO[Any] = field(default_factory=lambda: sys.stdin)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
@@ -124,6 +132,38 @@ class _Run:
             from realtime_cli.audio.takes import Takes
 
             self.takes = Takes()
+        self.tools: ToolDriver | None = None
+        if job.handlers:
+            self.tools = ToolDriver(
+                session,
+                job.handlers,
+                ToolLoop(job.max_tool_rounds),
+                timeout=job.tool_timeout,
+                report=self.on_tool_step,
+                answer_unhandled=True,
+            )
+
+    def on_tool_step(self, step: Step) -> None:
+        """A step of the tool loop: its sends are owed answers like the input's; a person's
+        view shows every step, JSON output only failures (on stderr)."""
+        if step.kind == "sent" and step.event is not None:
+            self.ledger.sent(step.event)
+        if step.kind == "exceeded":
+            self.codes.add(ExitCode.FAILED)
+        from realtime_cli.render.tool_steps import step_text
+
+        line = step_text(step, max_rounds=self.job.max_tool_rounds)
+        if line is not None and self.rows is not None:
+            self.rows.flush()
+            self.rows.console.print(line)
+        elif line is not None and (step.kind == "exceeded" or (step.result and not step.result.ok)):
+            self.note(line.plain if step.kind == "exceeded" else f"rtc: {line.plain}")
+        self._wake()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing owed: no answer from the server, and no call of the tool loop."""
+        return self.ledger.settled and not (self.tools is not None and self.tools.busy)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -220,6 +260,11 @@ class _Run:
         if self.job.until and update.type == ga_type(self.job.until):
             self.until_hit = True
             self.ended.set()
+        if self.tools is not None:
+            self.tools.feed(received)
+        self._wake()
+
+    def _wake(self) -> None:
         tick, self._tick = self._tick, self.loop.create_future()
         tick.set_result(None)
 
@@ -347,8 +392,10 @@ class _Run:
     async def finish(self) -> None:
         """Once stdin has ended: wait until nothing is owed, or the server goes quiet."""
         await self.input_done.wait()
-        while not self.ledger.settled:
-            if not await self.arrival(self.idle):
+        while not self.settled:
+            # A running handler has its own --tool-timeout: the server is not idle meanwhile.
+            running = self.tools is not None and self.tools.busy and self.ledger.settled
+            if not await self.arrival(None if running else self.idle):
                 idle = self.job.idle_timeout
                 self.note(f"rtc: nothing from the server for {idle:g}s{self.owed()}")
                 self.codes.add(ExitCode.FAILED)
@@ -400,6 +447,8 @@ class _Run:
             finally:
                 if len(tasks) > 1:
                     tasks[1].cancel()  # the input loop first: send nothing more
+                if self.tools is not None:
+                    await self.tools.aclose()  # no handler outlives the run
                 if self.interrupted:
                     await self.interrupt()
                 for task in tasks:
@@ -413,7 +462,7 @@ class _Run:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
         # The input loop is also "done" when cancelled at shutdown: only stdin's real end counts.
-        finished = self.until_hit or (self.stdin_ended and self.ledger.settled)
+        finished = self.until_hit or (self.stdin_ended and self.settled)
         if self.lost is not None and not (finished or self.interrupted or self.broken_pipe):
             self.note(f"rtc: {self.lost.message}{self.owed()}")
             self.codes.add(ExitCode.LOST)

@@ -78,6 +78,44 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
     Opt("--voice", "VOICE", "Output voice (e.g. marin)."),
     Opt("--tools", "FILE", "JSON file with a list of tools.", kind="file"),
     Opt("--tool-choice", "MODE|NAME", "auto, none, required, or a function name."),
+    # -- the tool loop (issue 13) --
+    Opt(
+        "--tool",
+        "'NAME(FIELD: TYPE, FIELD?: TYPE)'",
+        "A function tool by its signature, e.g. 'get_weather(city: string)' (repeatable).",
+        repeat=True,
+        param="tool_specs",
+    ),
+    Opt(
+        "--tool-handler",
+        "NAME=COMMAND",
+        "Answer calls of tool NAME ('*': any) with COMMAND's stdout; arguments JSON on stdin "
+        "(repeatable).",
+        repeat=True,
+        param="tool_handlers",
+        console=False,
+    ),
+    Opt(
+        "--max-tool-rounds",
+        "N",
+        "Stop the tool loop (exit 1) after N follow-up responses. [default: 10]",
+        console=False,
+    ),
+    Opt(
+        "--tool-timeout",
+        "SECONDS",
+        "Kill a handler after SECONDS; the model gets an error output. [default: 30]",
+        kind="seconds",
+        console=False,
+    ),
+    Opt(
+        "--tool-approve",
+        None,
+        "Ask before running each handler, showing the tool and its arguments.",
+        kind="flag",
+        console=False,
+    ),
+    # -- end of the tool loop's options --
     Opt("--event-id", "ID", "event_id of the response.create."),
     Opt(
         "--set",
@@ -243,5 +281,6 @@ def response_options(params: Mapping[str, Any]) -> ResponseOptions:
         voice=params["voice"],
         tools_file=params["tools"],
         tool_choice=params["tool_choice"],
+        tool_specs=params.get("tool_specs") or (),
         sets=params["set_"] or [],
     )

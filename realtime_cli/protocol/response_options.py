@@ -33,6 +33,7 @@ class ResponseOptions:
     voice: str | None = None
     tools_file: Path | None = None
     tool_choice: str | None = None
+    tool_specs: Sequence[str] = ()  # --tool 'NAME(FIELD: TYPE)' signatures
     sets: Sequence[str] = field(default_factory=list)
 
 
@@ -155,6 +156,10 @@ def build_response(options: ResponseOptions) -> JSON:
         response["audio"] = {"output": {"voice": options.voice}}
     if options.tools_file is not None:
         response["tools"] = load_tools(options.tools_file)
+    if options.tool_specs:
+        from realtime_cli.protocol.tool_spec import parse_tool
+
+        response["tools"] = [*response.get("tools", []), *map(parse_tool, options.tool_specs)]
     if options.tool_choice:
         choice = options.tool_choice
         response["tool_choice"] = (

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from realtime_cli.audio import codecs
-from realtime_cli.protocol.fields import TOO_DEEP, base64_size, text
+from realtime_cli.protocol.fields import TOO_DEEP, base64_size, obj, seq, text
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.summary import metadata_line, timings, usage_line, voice_line
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
@@ -68,6 +68,10 @@ def response_panel(response: ResponseState) -> Panel:
     for call in response.function_calls:
         name, arguments, call_id = (text(call.get(k)) for k in ("name", "arguments", "call_id"))
         body.append(Text(plain(f"→ {name}({arguments})  {call_id}")))
+    for item in response.output:
+        line = mcp_line(item)
+        if line is not None:
+            body.append(line)
     if response.audio_bytes:
         seconds = audio_seconds(response)
         body.append(Text(f"[audio {response.audio_bytes:,} bytes, {seconds:.2f} s]", style="dim"))
@@ -100,6 +104,28 @@ def response_panel(response: ResponseState) -> Panel:
         (one_line(response.status, _TITLE_WIDTH), style),
     )
     return Panel(Group(*body), title=title, title_align="left", border_style=style)
+
+
+def mcp_line(value: object) -> Text | None:
+    """An MCP output item of a response as one line: a call (and its output or error), an
+    approval request (and how to answer it), a tool list."""
+    item = obj(value)
+    kind, label, name = (text(item.get(k)) for k in ("type", "server_label", "name"))
+    if kind == "mcp_call":
+        line = Text(one_line(f"⇢ {label}.{name}({text(item.get('arguments'))})", 100))
+        if item.get("error"):
+            line.append(f"  error: {one_line(item['error'], 80)}", style="red")
+        elif item.get("output") is not None:
+            line.append(f"  → {one_line(item['output'], 80)}")
+        return line
+    if kind == "mcp_approval_request":
+        request_id = one_line(item.get("id"))
+        line = Text(one_line(f"? {label}.{name}({text(item.get('arguments'))})", 100))
+        line.append(f"  approve {request_id} / deny {request_id}", style="yellow")
+        return line
+    if kind == "mcp_list_tools":
+        return Text(f"{one_line(label)}: {len(seq(item.get('tools')))} MCP tools", style="dim")
+    return None
 
 
 def error_text(error: ErrorInfo) -> Text:

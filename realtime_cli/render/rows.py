@@ -54,6 +54,8 @@ def summary(event: JSON) -> str:
         item = event["item"]
         bits += [_id(item.get("id")), _id(item.get("type"))]
         bits += [_id(item[k]) for k in ("role", "name", "status") if item.get(k)]
+        if item.get("server_label"):  # MCP items: which server
+            bits.append("server=" + _id(item["server_label"]))
     for key in _ID_KEYS:
         value = _id(event.get(key))
         if value and value not in bits:

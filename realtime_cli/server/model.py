@@ -23,8 +23,14 @@ The local model is an echo, so what you send predicts what you get back:
   satisfy the tool's JSON-schema ``parameters``: every required property gets a value of its
   type (strings "example", numbers 1 or their minimum, booleans true, enums their first value,
   arrays one item, nested objects filled the same way); optional properties are left out.
-  After a ``function_call_output`` it answers with the output instead of calling again
-  (unless ``tool_choice`` forces a call). MCP tools are listed but never called.
+  With ``auto``, a user message naming several tools gets one call of each, in one response
+  (parallel calls, in the order of ``tools``). After a ``function_call_output`` it answers with
+  the outputs sent since the latest user message (joined by spaces) instead of calling again
+  (unless ``tool_choice`` forces a call). MCP tools are never called: when the latest user
+  message names an MCP tool's ``server_label`` (or one of its ``allowed_tools``) and the tool
+  has ``require_approval: "always"``, the response is one ``mcp_approval_request`` item; after
+  the client's ``mcp_approval_response`` the reply says whether it was approved, and that the
+  local server runs no MCP servers.
 * **Usage.** Input tokens are the words of the instructions and of every item in the context,
   plus one audio token per 100 ms of input audio; output tokens are the words (or argument
   pieces) sent, counted as audio tokens when the response speaks.
@@ -84,6 +90,15 @@ class Call:
     @property
     def arguments(self) -> str:
         return "".join(self.pieces)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An ``mcp_approval_request``: the MCP tool the user named, with empty arguments."""
+
+    server_label: str
+    name: str
+    arguments: str = "{}"
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -175,23 +190,89 @@ def choose_tool(
     return named if is_user else None
 
 
+def _call(tool: JSON) -> Call:
+    arguments = json.dumps(sample(tool.get("parameters") or {}), separators=(",", ":"))
+    return Call(tool["name"], argument_pieces(arguments))
+
+
+def _named_tools(tools: list[JSON], turn: Mapping[str, Any] | None) -> list[JSON]:
+    """The function tools a user message names (several: parallel calls)."""
+    if turn is None or turn.get("type") != "message":
+        return []
+    text = " ".join(_texts(turn))
+    return [
+        t
+        for t in tools
+        if t.get("type", "function") == "function"
+        and isinstance(t.get("name"), str)
+        and _names_tool(text, t["name"])
+    ]
+
+
+def _outputs_since_user(context: list[JSON]) -> str:
+    """The function_call_outputs after the latest user message, joined by spaces."""
+    outputs: list[str] = []
+    for item in context:
+        if item.get("type") == "message" and item.get("role") == "user":
+            outputs = []
+        elif item.get("type") == "function_call_output":
+            outputs.append(str(item.get("output", "")))
+    return " ".join(outputs)
+
+
+def _approval(tools: list[JSON], turn: Mapping[str, Any] | None) -> Approval | None:
+    """The MCP tool with ``require_approval: "always"`` that a user message names, if any."""
+    if turn is None or turn.get("type") != "message":
+        return None
+    text = " ".join(_texts(turn))
+    for tool in tools:
+        if tool.get("type") != "mcp" or tool.get("require_approval") != "always":
+            continue
+        label = str(tool.get("server_label", ""))
+        allowed = [n for n in tool.get("allowed_tools") or () if isinstance(n, str)]
+        named = next((n for n in allowed if _names_tool(text, n)), None)
+        if named or (label and _names_tool(text, label)):
+            return Approval(label, named or (allowed[0] if allowed else label))
+    return None
+
+
+def _approval_answer(context: list[JSON]) -> str | None:
+    """The reply to an ``mcp_approval_response`` that is the latest item, if it is."""
+    if not context or context[-1].get("type") != "mcp_approval_response":
+        return None
+    response = context[-1]
+    request_id = response.get("approval_request_id")
+    request = next((i for i in context if i.get("id") == request_id), {})
+    name = f"{request.get('server_label', 'MCP')}.{request.get('name', 'tool')}"
+    verdict = "approved" if response.get("approve") else "denied"
+    return f"The call of {name} was {verdict}; the local server runs no MCP servers."
+
+
 def plan(
     context: list[JSON],
     instructions: str,
     tools: list[JSON],
     tool_choice: str | JSON,
     bytes_per_ms: int = audio.bytes_per_ms(audio.PCM),
-) -> Say | Call:
+) -> Say | Call | Approval | tuple[Call, ...]:
     """What a response will say, decided once when it is created."""
+    answer = _approval_answer(context)
+    if answer is not None:
+        return Say(words(answer))
     turn = latest_turn(context)
+    if tool_choice == "auto" and (approval := _approval(tools, turn)) is not None:
+        return approval
+    if tool_choice == "auto":
+        named = _named_tools(tools, turn)
+        if len(named) > 1:
+            return tuple(_call(tool) for tool in named)
     tool = choose_tool(tools, tool_choice, turn)
     if tool is not None:
-        arguments = json.dumps(sample(tool.get("parameters") or {}), separators=(",", ":"))
-        return Call(tool["name"], argument_pieces(arguments))
+        return _call(tool)
     if turn is None:
         return Say(words(instructions))
     if turn.get("type") == "function_call_output":
-        return Say(words(str(turn.get("output", ""))))
+        return Say(words(_outputs_since_user(context)))
     return Say(words(_user_reply(turn, bytes_per_ms)))
 
 
