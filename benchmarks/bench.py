@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from realtime_cli.protocol.tracker import Tracker  # noqa: E402
-
 from realtime_cli.render import EventRows, make_console  # noqa: E402
 from realtime_cli.server.app import running  # noqa: E402
 

@@ -72,7 +72,19 @@ def _root(
 @app.command(epilog=EXIT_CODES_HELP)
 @connects(record=True)
 @grammar(CREATE_OPTIONS, prompt_help=PROMPT_HELP)
-def create(*, params: dict[str, Any], connection: Connection) -> None:
+def create(
+    *,
+    summary_json: Annotated[
+        bool,
+        typer.Option(
+            "--summary-json",
+            help="Print one JSON object at the end (status, timings, tokens, usage, cost) "
+            "instead of the answer and panel.",
+        ),
+    ] = False,
+    params: dict[str, Any],
+    connection: Connection,
+) -> None:
     """Send one response.create, stream the answer, show the final status.
 
     Example: rtc create "What is the capital of France?" --modality text -m run=42
@@ -82,6 +94,9 @@ def create(*, params: dict[str, Any], connection: Connection) -> None:
     from realtime_cli.oneshot import run_create
 
     job = create_job(params, connection.endpoint())
+    if summary_json and job.json_output:
+        raise UsageError("--summary-json and --json both choose stdout: give one")
+    job.summary_json = summary_json
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_create(job)))
 

@@ -66,7 +66,11 @@ COMMANDS: dict[str, Spec] = {
     "items": Spec("items", "list the conversation items"),
     "delete": Spec("delete ITEM_ID", "send conversation.item.delete", positionals=1),
     "retrieve": Spec("retrieve ITEM_ID", "send conversation.item.retrieve", positionals=1),
-    "responses": Spec("responses", "a table of every response in this session"),
+    "responses": Spec(
+        "responses [--totals]",
+        "a table of every response in this session",
+        (Opt("--totals", None, "the session's totals: responses by status, tokens, cost"),),
+    ),
     "events": Spec(
         "events [--type GLOB] [--last N]",
         "list the event log (sent → and received ←)",

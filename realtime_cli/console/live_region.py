@@ -138,6 +138,7 @@ class Status:
     now: float = 0.0
     wall: float = 0.0
     last_error: ErrorInfo | None = None
+    totals: str = ""  # the session's responses, tokens and cost so far (protocol.meters)
 
 
 def _time_left(expires_at: int, wall: float) -> str:
@@ -168,6 +169,8 @@ def toolbar_fragments(status: Status, width: int) -> Fragments:
         parts.append((1, "class:toolbar.active", active))
     else:
         parts.append((6, "class:toolbar.hint", "help · Tab · Ctrl-D quits"))
+    if status.totals:
+        parts.append((5, "", status.totals))
     if status.last_error is not None:
         error = status.last_error
         style = "class:toolbar.notice" if error.is_notice else "class:toolbar.error"

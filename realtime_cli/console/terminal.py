@@ -181,6 +181,7 @@ class Repl:
                 now=now,
                 wall=time.time(),
                 last_error=shell.last_error,
+                totals=shell.totals.short() if shell.totals.responses else "",
             )
             toolbar = toolbar_fragments(status, size.columns - 1)
             self._cache = (key, live, toolbar)
@@ -283,6 +284,8 @@ class Repl:
                     self._receiver.cancel()
         finally:
             await self.shell.disconnect()  # in the task that connected, as open_session needs
+            if self.shell.totals.responses:
+                self.shell.say(f"session totals: {self.shell.totals.line()}")
 
     async def _prompt_loop(self) -> int:
         while True:

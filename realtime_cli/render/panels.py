@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from realtime_cli.protocol.fields import TOO_DEEP, base64_size, text
+from realtime_cli.protocol.meters import Meter, meter_line
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.summary import metadata_line, timings, usage_line
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
@@ -36,8 +37,9 @@ _TITLE_WIDTH = 80
 _BASE64_STRING = re.compile(r'(?<!\\)"([A-Za-z0-9+/]{200,}={0,2})"')
 
 
-def response_panel(response: ResponseState) -> Panel:
-    """The finished response: its answer, status and reason, usage, timings, metadata."""
+def response_panel(response: ResponseState, meter: Meter | None = None) -> Panel:
+    """The finished response: its answer, status and reason, usage, timings, metadata; with a
+    ``meter``, its output tokens per second and estimated cost too."""
     body: list[RenderableType] = []
     if response.answer:
         body.append(Text(plain(response.answer)))
@@ -60,6 +62,8 @@ def response_panel(response: ResponseState) -> Panel:
     grid.add_row("status", status)
     grid.add_row("usage", Text(plain(usage_line(response.usage))))
     grid.add_row("timing", Text(timings(response)))
+    if meter is not None:
+        grid.add_row("meters", Text(plain(meter_line(meter))))
     if response.metadata:
         grid.add_row("metadata", Text(plain(metadata_line(response.metadata))))
     conversation = response.conversation_id or (
