@@ -183,3 +183,159 @@ def _print_report(report: Report) -> None:
         ),
         soft_wrap=True,
     )
+
+
+BENCH_EPILOG = """\
+Exit codes: 0 every turn completed; 1 some did not (errors, refused or lost connections);
+2 usage error (settings refused before anything connects); 130 interrupted (figures printed).
+"""
+
+
+@app.command(epilog=BENCH_EPILOG)
+@connects()
+def bench(
+    sessions: Annotated[int, typer.Option("--sessions", help="Sessions in all.", metavar="N")] = 10,
+    responses: Annotated[
+        int, typer.Option("--responses", help="Turns per session.", metavar="M")
+    ] = 1,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Sessions open at once.", metavar="C")
+    ] = 10,
+    duration: Annotated[
+        float,
+        typer.Option(
+            "--duration",
+            help="Stop starting turns after SECONDS (running ones get 5 s more).",
+            metavar="SECONDS",
+            callback=finite,
+        ),
+    ] = 300.0,
+    ramp: Annotated[
+        float,
+        typer.Option(
+            "--ramp",
+            help="Open the first C sessions over SECONDS instead of at once.",
+            metavar="SECONDS",
+            callback=finite,
+        ),
+    ] = 0.0,
+    prompt: Annotated[
+        str, typer.Option("--prompt", help="The user message of each turn.", metavar="TEXT")
+    ] = "Say hello",
+    audio: Annotated[
+        bool, typer.Option("--audio", help="Ask for audio and text out (default: text only).")
+    ] = False,
+    token_delay_ms: Annotated[
+        float,
+        typer.Option(
+            "--token-delay-ms",
+            help="The built-in server's delay between tokens (when it is the endpoint).",
+            min=0,
+            callback=finite,
+        ),
+    ] = 20,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    record_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            help="Record every session into DIR (session-00001.jsonl, ...).",
+            metavar="DIR",
+        ),
+    ] = None,
+    *,
+    connection: Connection,
+) -> None:
+    """Load-test an endpoint: many real sessions doing the same turn; latency percentiles,
+    tokens/s, responses by status, errors by code, refused and lost connections, and rtc's own
+    CPU per response. With no endpoint, the built-in server runs as a separate process.
+
+    Example: rtc bench --sessions 200 --concurrency 200 --responses 3
+    """
+    import asyncio
+    import contextlib
+    import dataclasses
+    import json
+
+    from realtime_cli.render import live_line, make_console, note
+    from realtime_cli.tools.bench import BenchJob, local_server_process, progress_line, run_bench
+
+    endpoint = connection.endpoint()
+    job = BenchJob(
+        endpoint,
+        sessions=sessions,
+        responses=responses,
+        concurrency=concurrency,
+        duration=duration,
+        ramp=ramp,
+        prompt=prompt,
+        modalities=("audio",) if audio else ("text",),
+        record_dir=record_dir,
+    )
+    job.check()
+    err = make_console(sys.stderr, stderr=True)
+
+    async def main() -> dict[str, object]:
+        async with contextlib.AsyncExitStack() as stack:
+            if endpoint.url is None:
+                url = await stack.enter_async_context(local_server_process(token_delay_ms))
+                job.endpoint = dataclasses.replace(endpoint, url=f"{url}?model={endpoint.model}")
+                err.print(note(f"rtc: bench: the built-in local server at {url}"))
+            show = stack.enter_context(live_line(err))
+            stats = await run_bench(job, lambda s: show(progress_line(s, job)))
+            return stats.as_json()
+
+    figures = asyncio.run(main())
+    if json_output:
+        sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+    else:
+        _print_bench(figures)
+    counted = figures["responses"]
+    assert isinstance(counted, dict)
+    failed = any(figures[k] for k in ("errors", "connections_refused", "connections_lost"))
+    failed = failed or bool(set(counted["by_status"]) - {"completed"})
+    code = ExitCode.FAILED if failed else ExitCode.OK
+    raise typer.Exit(ExitCode.INTERRUPTED if figures["stopped_early"] == "interrupted" else code)
+
+
+def _print_bench(figures: dict[str, object]) -> None:
+    from realtime_cli.render import figures_table, make_console, note
+
+    out = make_console()
+    rows = []
+    for name, key, unit in (
+        ("first delta", "first_delta_ms", " ms"),
+        ("done", "done_ms", " ms"),
+        ("output tokens/s", "output_tokens_per_s", ""),
+    ):
+        values = figures[key]
+        assert isinstance(values, dict)
+        cells = [values[k] for k in ("p50", "p95", "p99", "max")]
+        rows.append(
+            [name, *("-" if c is None else f"{c:g}{unit}" for c in cells), str(values["count"])]
+        )
+    out.print(figures_table("rtc bench", ["", "p50", "p95", "p99", "max", "n"], rows))
+
+    def counts(value: object) -> str:
+        assert isinstance(value, dict)
+        return ", ".join(f"{n} {k}" for k, n in value.items()) or "none"
+
+    responses = figures["responses"]
+    sessions = figures["sessions"]
+    assert isinstance(responses, dict) and isinstance(sessions, dict)
+    lines = [
+        f"sessions: {sessions['finished']} finished of {sessions['started']} started"
+        f" · {figures['elapsed_s']} s · {figures['responses_per_s']} responses/s",
+        f"responses: {responses['total']} ({counts(responses['by_status'])})"
+        f" · {figures['server_events']} server events ({figures['server_events_per_s']}/s)",
+        f"errors: {counts(figures['errors'])}",
+        f"connections refused: {counts(figures['connections_refused'])}"
+        f" · lost: {counts(figures['connections_lost'])}",
+        f"client CPU: {figures['client_cpu_s']} s ({figures['client_cpu_percent']}% of one core)"
+        f" · {figures['client_cpu_ms_per_response']} ms per response",
+    ]
+    if figures["stopped_early"]:
+        why = "time was up" if figures["stopped_early"] == "time" else "interrupted"
+        lines.append(f"stopped early: {why}; these are the figures so far")
+    for line in lines:
+        out.print(note(line), soft_wrap=True)

@@ -12,7 +12,7 @@ Server data is untrusted and may be malformed: every renderer here takes any JSO
 failing, and no server string reaches the terminal uncleaned.
 """
 
-from realtime_cli.render.compare import figures_table, side_by_side
+from realtime_cli.render.compare import figures_table, live_line, side_by_side
 from realtime_cli.render.console import (
     RichConsole,
     console_for_repl,
@@ -52,6 +52,7 @@ __all__ = [
     "help_view",
     "items_table",
     "json_block",
+    "live_line",
     "log_row",
     "make_console",
     "note",

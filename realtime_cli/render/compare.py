@@ -3,7 +3,12 @@ Cells are ``Text`` through ``safe`` (recordings hold server text)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 from rich import box
+from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
@@ -30,3 +35,14 @@ def figures_table(title: str, columns: list[str], rows: list[list[str]]) -> Tabl
     for row in rows:
         table.add_row(*(Text(plain(cell)) for cell in row))
     return table
+
+
+@contextlib.contextmanager
+def live_line(console: Console) -> Iterator[Callable[[str], None]]:
+    """A status line redrawn in place (when ``console`` is a terminal; else nothing is drawn):
+    yields ``show(text)``, called at the caller's pace, never per event."""
+    if not console.is_terminal:
+        yield lambda text: None
+        return
+    with Live(console=console, transient=True, auto_refresh=False) as live:
+        yield lambda text: live.update(Text(plain(text)), refresh=True)
