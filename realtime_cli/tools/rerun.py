@@ -160,7 +160,8 @@ async def run_rerun(job: RerunJob) -> ExitCode:
         statuses[response.status] = statuses.get(response.status, 0) + 1
     each = ", ".join(f"{n} {s}" for s, n in statuses.items())
     say.write(
-        f"rtc: rerun: sent {len(steps)} client events · {len(responses)} responses"
+        f"rtc: rerun: sent {len(steps)} client events · {len(responses)} "
+        + ("response" if len(responses) == 1 else "responses")
         + (f" ({each})" if each else "")
         + (f" · {errors} errors" if errors else "")
         + "\n"
