@@ -163,7 +163,7 @@ async def retrieve(shell: Shell, args: list[str], line: str) -> None:
 async def responses(shell: Shell, args: list[str], line: str) -> None:
     options, _ = parse_args("responses", args)
     known = list(shell.session.tracker.responses.values()) if shell.session else []
-    if options.get("totals"):
+    if options.get("--totals"):
         shell.say(f"session totals: {shell.totals.line()}", "bold")
     elif known:
         shell.out.print(responses_table(known))
