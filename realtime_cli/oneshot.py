@@ -24,6 +24,7 @@ from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.protocol import events
 from realtime_cli.protocol.events import JSON, Server
+from realtime_cli.protocol.meters import Meter, measure, session_model
 from realtime_cli.protocol.response_options import checked
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
 from realtime_cli.safe_text import clean
@@ -78,6 +79,7 @@ class CreateJob:
     max_tool_rounds: int = 10
     tool_timeout: float | None = DEFAULT_TIMEOUT
     tool_approve: bool = False
+    summary_json: bool = False  # --summary-json: stdout is one JSON object, at the end
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
@@ -144,7 +146,7 @@ class _Say:
         self.line = line
         self.stream = job.stderr
         self.console: RichConsole | None = None
-        if not job.json_output:
+        if not job.json_output and not job.summary_json:
             from realtime_cli.render import make_console
 
             self.console = make_console(job.stderr, stderr=True)
@@ -174,7 +176,7 @@ class _Run:
         self.say = say
         self.out: RichConsole | None = None
         self.rows: EventRows | None = None
-        if not job.json_output:  # a person's view: only now is rich loaded
+        if not job.json_output and not job.summary_json:  # a person's view: rich loaded now
             from realtime_cli.render import EventRows, make_console
 
             self.out = make_console(job.stdout)
@@ -273,6 +275,11 @@ class _Run:
                 received.update.response.request_event_id
             )
             self.watch.feed(received.event, received.t, requested)
+        if self.job.summary_json:  # one object at the end; errors as notices meanwhile
+            error = received.update.error
+            if error is not None:
+                self.say(f"rtc: {error.code or 'error'}: {error.message}")
+            return
         if self.job.json_output:
             text = received.text if "\n" not in received.text else events.encode(received.event)
             self.job.stdout.write(text + "\n")
@@ -317,7 +324,30 @@ class _Run:
         if self.rows:
             self.rows.flush()
         self.say.line.end()
-        self.out.print(response_panel(self.response))
+        self.out.print(response_panel(self.response, self.meter()))
+
+    def meter(self) -> Meter | None:
+        if self.response is None:
+            return None
+        tracker, endpoint = self.session.tracker, self.session.endpoint
+        model = session_model(tracker.session, endpoint.model)
+        return measure(self.response, model, endpoint.prices)
+
+    def write_summary(self, code: ExitCode) -> None:
+        """``--summary-json``: one JSON object on stdout (status, timings, usage, cost)."""
+        if not self.job.summary_json:
+            return
+        meter, response = self.meter(), self.response
+        summary: JSON = {"exit_code": int(code)}
+        if meter is None or response is None:
+            errors = self.session.tracker.errors
+            summary |= {"status": "error", "error": errors[-1].raw if errors else None}
+        else:
+            summary |= meter.as_json()
+            summary |= {"reason": response.reason, "usage": response.usage}
+            summary["text"] = response.answer
+        self.job.stdout.write(events.encode(summary) + "\n")
+        self.job.stdout.flush()
 
     def exit_code(self) -> ExitCode:
         response = self.response
@@ -623,7 +653,9 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
                 await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 if not interrupted.is_set():
-                    return task.result()
+                    code = task.result()
+                    run.write_summary(code)
+                    return code
                 # Ctrl-C (or SIGTERM, SIGHUP) is a user action: cancel the response and wait
                 # briefly for its done.
                 if run.player is not None:  # playback stops at once
@@ -638,6 +670,7 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
                 with contextlib.suppress(TimeoutError, ConnectionLost, StdoutClosed):
                     async with asyncio.timeout(CANCEL_GRACE):
                         await asyncio.shield(task)
+                run.write_summary(stopped.code)
                 return stopped.code
             finally:
                 if not task.done():

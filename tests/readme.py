@@ -78,6 +78,7 @@ def normalise(text: str) -> str:
     """Ids, ports and timings vary from run to run; everything else must match."""
     text = _IDS.sub(lambda m: m.group(1) + "_ID", text)
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"\b\d+(\.\d+)? tok/s\b", "N tok/s", text)
     # A timing is ms or, on a loaded machine, s; a panel pads its line to the border after it.
     text = re.sub(r"\d+(\.\d+)? (ms|s)\b", "N ms", text)
     return re.sub(r" +│$", " │", text, flags=re.M)

@@ -8,6 +8,7 @@ register on ``app`` as their modules are imported, in the order ``rtc --help`` l
 from realtime_cli.cli import run  # isort: skip  # noqa: F401
 from realtime_cli.cli import tools  # isort: skip  # noqa: F401
 from realtime_cli.cli import settings  # isort: skip  # noqa: F401
+from realtime_cli.cli import measure  # isort: skip  # noqa: F401
 from realtime_cli.cli.app import app, main
 from realtime_cli.cli.tools import COMPLETION_FILES, completion_script
 

@@ -87,7 +87,19 @@ def _root(
 @app.command(epilog=EXIT_CODES_HELP)
 @connects(record=True)
 @grammar(CREATE_OPTIONS, prompt_help=PROMPT_HELP)
-def create(*, params: dict[str, Any], connection: Connection) -> None:
+def create(
+    *,
+    summary_json: Annotated[
+        bool,
+        typer.Option(
+            "--summary-json",
+            help="Print one JSON object at the end (status, timings, tokens, usage, cost) "
+            "instead of the answer and panel.",
+        ),
+    ] = False,
+    params: dict[str, Any],
+    connection: Connection,
+) -> None:
     """Send one response.create, stream the answer, show the final status.
 
     Example: rtc create "What is the capital of France?" --modality text -m run=42
@@ -98,6 +110,9 @@ def create(*, params: dict[str, Any], connection: Connection) -> None:
 
     handlers = [*profile_handlers(connection), *(params["tool_handlers"] or ())]
     job = create_job({**params, "tool_handlers": handlers}, connection.endpoint())
+    if summary_json and job.json_output:
+        raise UsageError("--summary-json and --json both choose stdout: give one")
+    job.summary_json = summary_json
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_create(job)))
 

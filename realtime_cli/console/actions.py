@@ -192,9 +192,11 @@ async def retrieve(shell: Shell, args: list[str], line: str) -> None:
 
 
 async def responses(shell: Shell, args: list[str], line: str) -> None:
-    parse_args("responses", args)
+    options, _ = parse_args("responses", args)
     known = list(shell.session.tracker.responses.values()) if shell.session else []
-    if known:
+    if options.get("--totals"):
+        shell.say(f"session totals: {shell.totals.line()}", "bold")
+    elif known:
         shell.out.print(responses_table(known))
         voice.meters(shell, known)
         tool_calls.show_chains(shell)  # the tool loops among them

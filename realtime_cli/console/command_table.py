@@ -101,7 +101,11 @@ COMMANDS: dict[str, Spec] = {
         positionals=1,
         examples=("retrieve item_ABC",),
     ),
-    "responses": Spec("responses", "a table of every response in this session"),
+    "responses": Spec(
+        "responses [--totals]",
+        "a table of every response in this session",
+        (Opt("--totals", None, "the session's totals: responses by status, tokens, cost"),),
+    ),
     "events": Spec(
         "events [--type GLOB] [--last N]",
         "list the event log (sent → and received ←)",

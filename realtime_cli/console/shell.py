@@ -23,6 +23,7 @@ from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.protocol import events
 from realtime_cli.protocol.events import DELTA_TYPES, JSON, Server
 from realtime_cli.protocol.fields import obj, seq, text
+from realtime_cli.protocol.meters import Meter, Totals, measure, session_model
 from realtime_cli.protocol.response_options import checked
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
 from realtime_cli.render import (
@@ -126,6 +127,7 @@ class Shell:
         self.changed = True
         self.generation = 0
         self.closed_code: int | None = None
+        self.totals = Totals()  # every finished response, across reconnects (protocol.meters)
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         # Voice (console/voice.py): told of every server event; the Voice object itself.
@@ -280,18 +282,26 @@ class Shell:
             self.rows.server(received.event, received.t)  # render cleans every server string
         if update.finished and update.response is not None:
             self.cancelling.discard(update.response.id)
-            self.print_panel(update.response)
+            meter = self.meter(update.response)
+            self.totals.add(meter)
+            self.print_panel(update.response, meter)
         elif update.type == Server.conversation_item_retrieved:
             self.rows.flush()
             print_json(self.out, received.event.get("item"))
         elif self.view == "responses":
             self._acknowledge(received.event, update.type)
 
-    def print_panel(self, response: ResponseState) -> None:
+    def meter(self, response: ResponseState) -> Meter:
+        session = self.session
+        model = session_model(session.tracker.session if session else None, self.endpoint.model)
+        return measure(response, model, self.endpoint.prices)
+
+    def print_panel(self, response: ResponseState, meter: Meter | None = None) -> None:
         """The panel of a response that ended (not in the quiet view)."""
         if self.view != "quiet":
             self.rows.flush()
-            self.out.print(response_panel(response), width=min(self.out.width, PANEL_WIDTH))
+            panel = response_panel(response, meter)
+            self.out.print(panel, width=min(self.out.width, PANEL_WIDTH))
 
     def _acknowledge(self, event: JSON, type_: str) -> None:
         """In the responses view, a line for the answers to the console's own commands."""

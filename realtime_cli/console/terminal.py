@@ -210,6 +210,7 @@ class Repl:
                 wall=time.time(),
                 last_error=shell.last_error,
                 mic=mic,
+                totals=shell.totals.short() if shell.totals.responses else "",
             )
             toolbar = toolbar_fragments(status, size.columns - 1)
             self._cache = (key, live, toolbar)
@@ -319,6 +320,8 @@ class Repl:
                     self._receiver.cancel()
         finally:
             await self.shell.disconnect()  # in the task that connected, as open_session needs
+            if self.shell.totals.responses:
+                self.shell.say(f"session totals: {self.shell.totals.line()}")
 
     async def _prompt_loop(self) -> int:
         while True:

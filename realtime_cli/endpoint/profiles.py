@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from realtime_cli.errors import UsageError
+from realtime_cli.protocol.prices import parse_model_prices, parse_rates
 from realtime_cli.protocol.redact import redact_url
 
 CONFIG_FILE = "config.toml"
@@ -60,8 +61,9 @@ PROFILE_KEYS = (
     "ping_interval",
     "ping_timeout",
     "tool_handlers",
+    "prices",
 )
-_TOP_KEYS = ("default_profile", "profiles")
+_TOP_KEYS = ("default_profile", "profiles", "prices")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOML_POSITION = re.compile(
     r"^(?P<message>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
@@ -104,6 +106,7 @@ class Profile:
     # [profiles.NAME.tool_handlers]: tool name ("*": any) → COMMAND, as --tool-handler takes it.
     tool_handlers: Mapping[str, str] = field(default_factory=dict, repr=False)
     line: int | None = None
+    prices: Mapping[str, float] | None = None  # USD per 1M tokens (protocol.prices)
 
     def __repr__(self) -> str:
         shown = []
@@ -183,6 +186,10 @@ def parse(text: str, path: Path) -> ConfigFile:
             profiles[name] = read_profile(name, table, _line_of(lines, where, None))
         except FieldError as exc:
             raise fail(f"profile {name!r}: {exc.message}", where, exc.key) from None
+    try:
+        parse_model_prices(data.get("prices", {}))
+    except ValueError as exc:
+        raise fail(str(exc), None, "prices") from None
     if default is not None and default not in profiles:
         raise fail(f"default_profile {default!r} is not a profile", None, "default_profile")
     return ConfigFile(path, True, default, profiles, data)
@@ -273,6 +280,12 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
         raise FieldError(
             "tool_handlers", 'tool_handlers must be a table of commands: {get_weather = "..."}'
         )
+    prices = None
+    if table.get("prices") is not None:
+        try:
+            prices = parse_rates(table["prices"], f"profiles.{name}.prices")
+        except ValueError as exc:
+            raise FieldError("prices", str(exc)) from None
     return Profile(
         name=name,
         kind=kind,
@@ -285,6 +298,7 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
         line=line,
         ping_interval=_seconds(table, "ping_interval"),
         ping_timeout=_seconds(table, "ping_timeout"),
+        prices=prices,
         **values,
     )
 

@@ -181,10 +181,14 @@ class _Run:
             else:
                 self.rows.server(received.event, received.t)
                 if received.update.finished and received.update.response:
+                    from realtime_cli.protocol.meters import measure, session_model
                     from realtime_cli.render import response_panel
 
+                    response, endpoint = received.update.response, self.session.endpoint
+                    model = session_model(self.session.tracker.session, endpoint.model)
+                    meter = measure(response, model, endpoint.prices)
                     self.rows.flush()
-                    self.rows.console.print(response_panel(received.update.response))
+                    self.rows.console.print(response_panel(response, meter))
         except BrokenPipeError:
             self._broken()
         if not self._flush_scheduled:

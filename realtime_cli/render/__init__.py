@@ -12,6 +12,7 @@ Server data is untrusted and may be malformed: every renderer here takes any JSO
 failing, and no server string reaches the terminal uncleaned.
 """
 
+from realtime_cli.render.compare import figures_table, live_line, side_by_side
 from realtime_cli.render.console import (
     RichConsole,
     console_for_repl,
@@ -47,9 +48,11 @@ __all__ = [
     "doctor_table",
     "error_line",
     "error_text",
+    "figures_table",
     "help_view",
     "items_table",
     "json_block",
+    "live_line",
     "log_row",
     "make_console",
     "note",
@@ -59,5 +62,6 @@ __all__ = [
     "profiles_table",
     "response_panel",
     "responses_table",
+    "side_by_side",
     "summary",
 ]

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from realtime_cli.audio import codecs
 from realtime_cli.protocol.fields import TOO_DEEP, base64_size, obj, seq, text
+from realtime_cli.protocol.meters import Meter, meter_line
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.summary import metadata_line, timings, usage_line, voice_line
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
@@ -46,8 +47,9 @@ def audio_seconds(response: ResponseState) -> float:
     return codecs.duration_ms(response.audio_bytes, fmt) / 1000
 
 
-def response_panel(response: ResponseState) -> Panel:
-    """The finished response: its answer, status and reason, usage, timings, metadata."""
+def response_panel(response: ResponseState, meter: Meter | None = None) -> Panel:
+    """The finished response: its answer, status and reason, usage, timings, metadata; with a
+    ``meter``, its output tokens per second and estimated cost too."""
     body: list[RenderableType] = []
     answer = response.answer_parts
     if len(answer) > PANEL_CHARS:
@@ -91,6 +93,8 @@ def response_panel(response: ResponseState) -> Panel:
     voice = voice_line(response, audio_seconds(response) * 1000)
     if voice:
         grid.add_row("voice", Text(voice))
+    if meter is not None:
+        grid.add_row("meters", Text(plain(meter_line(meter))))
     if response.metadata:
         grid.add_row("metadata", Text(plain(metadata_line(response.metadata))))
     conversation = response.conversation_id or (

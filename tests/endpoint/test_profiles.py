@@ -36,7 +36,7 @@ def test_missing_file_is_an_empty_configuration(tmp_path: Path) -> None:
     [
         ('[profiles.a]\nkind = "openai"\nmodel = \n', "line 3, column 9: invalid value"),
         ("[profiles.a\n", "line 1, column 12: expected ']' at the end of a table declaration"),
-        ('x = "1"\n', "line 1: unknown key 'x' (expected: default_profile, profiles)"),
+        ('x = "1"\n', "line 1: unknown key 'x' (expected: default_profile, profiles, prices)"),
         (
             '[profiles.a]\nkind = "openai"\nmodle = "m"\n',
             "line 3: profile 'a': unknown key 'modle'",

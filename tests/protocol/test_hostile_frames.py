@@ -298,6 +298,7 @@ PANEL = """\
 │ status        completed (�[2J)                                               │
 │ usage         2 total · 0 in · 2 out                                         │
 │ timing        …
+│ meters        …
 │ metadata      k=[blink]v�[5m                                                 │
 │ conversation  -                                                              │
 ╰──────────────────────────────────────────────────────────────────────────────╯
@@ -308,7 +309,7 @@ def panel(stdout: str) -> str:
     """The response panel in ``stdout``, its timings masked."""
     start = stdout.index("╭─")
     end = stdout.index("╯\n", start) + 2
-    return re.sub(r"(│ timing +).*\n", r"\1…\n", stdout[start:end])
+    return re.sub(r"(│ (timing|meters) +).*\n", r"\1…\n", stdout[start:end])
 
 
 def test_a_hostile_server_end_to_end() -> None:
