@@ -22,6 +22,7 @@ from realtime_cli.closed_pipe import Guarded, StdoutClosed, silence
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode
 from realtime_cli.protocol import events
+from realtime_cli.protocol.create_grammar import prompt_events
 from realtime_cli.protocol.events import JSON, Server
 from realtime_cli.protocol.response_options import checked
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
@@ -56,11 +57,7 @@ class CreateJob:
 
     def client_events(self) -> list[JSON]:
         """The events to send, validated before anything is connected (exit 2 if invalid)."""
-        sent = []
-        if self.prompt is not None:
-            sent.append(checked(events.item_create(events.user_message(self.prompt))))
-        sent.append(checked(events.response_create(self.response, self.event_id)))
-        return sent
+        return [checked(e) for e in prompt_events(self.prompt, self.response, self.event_id)]
 
 
 class _Line:

@@ -29,6 +29,7 @@ from realtime_cli.protocol.create_grammar import (
     CREATE_OPTIONS,
     Opt,
     parse_create,
+    prompt_events,
     response_options,
 )
 from realtime_cli.protocol.events import JSON, Client
@@ -61,10 +62,12 @@ async def create(shell: Shell, args: list[str], line: str) -> None:
     response = build_response(response_options(params))
     if response.get("conversation") != "none" and not force:
         shell.guard("add --conversation none (out-of-band) or --force")
-    to_send = []
-    if params["prompt"] is not None:
-        to_send.append(events.item_create(events.user_message(params["prompt"])))
-    to_send.append(events.response_create(response, params["event_id"]))
+    context: list[str] = []
+    if params["with_context"]:
+        if response.get("conversation") != "none":
+            raise UsageError("create: --with-context goes with --conversation none")
+        context = list(shell.connected().tracker.items)
+    to_send = prompt_events(params["prompt"], response, params["event_id"], context)
     for event in to_send:  # all valid before any is sent
         checked(event)
     for event in to_send:

@@ -37,3 +37,34 @@ async def test_unknown_ids_are_refused_locally_with_the_known_ones(
     assert "Item with item_id not found: item_nope" in flat(out)
     out = await console.line(f"delete {item_id}", expect="deleted")
     assert out == "deleted item_…\n"
+
+
+async def test_an_out_of_band_prompt_goes_in_response_input_not_the_conversation(
+    console: Console_,
+) -> None:
+    await console.line("create 'first words' --modality text", expect="╰")
+    assert len(console.shell.session.tracker.items) == 2  # type: ignore[union-attr]
+    out = await console.line(
+        "create 'tell me a story' --conversation none --modality text", expect="╰"
+    )
+    assert "│ tell me a story │" in out  # the local model echoes the last user text it saw
+    items = await console.line("items")
+    assert "tell me a story" not in items and "first words" in items
+    assert len(console.shell.session.tracker.items) == 2  # type: ignore[union-attr]
+    sent = [e.event for e in console.shell.log if e.direction == "→"][-1]
+    assert sent["response"]["input"] == [
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "tell me a story"}],
+        }
+    ]
+    # With --with-context the conversation's items come first, as references.
+    await console.line(
+        "create 'and?' --conversation none --with-context --modality text", expect="╰"
+    )
+    sent = [e.event for e in console.shell.log if e.direction == "→"][-1]
+    kinds = [i["type"] for i in sent["response"]["input"]]
+    assert kinds == ["item_reference", "item_reference", "message"]
+    out = await console.line("create 'x' --with-context", expect="error")
+    assert "--with-context goes with --conversation none" in out

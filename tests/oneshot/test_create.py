@@ -302,3 +302,17 @@ def test_bare_rtc_takes_the_console_view_but_not_before_a_command() -> None:
     result = rtc("--view", "quiet", "create")
     assert result.returncode == 2
     assert result.stderr.startswith("rtc: error: put connection options after the command")
+
+
+def test_an_out_of_band_prompt_is_sent_in_response_input(server_url: str) -> None:
+    with relay(server_url) as proxy:
+        result = rtc(
+            "create", "tell me a story", "--conversation", "none", "--json", "--url", proxy.url
+        )
+    assert result.returncode == 0, result.stderr
+    sent = [json.loads(frame) for frame in proxy.client_frames]
+    assert [e["type"] for e in sent] == ["response.create"]
+    assert sent[0]["response"]["input"][0]["content"][0]["text"] == "tell me a story"
+    assert "conversation.item.added" not in [
+        t for t in types(result.stdout.splitlines()) if t != "response.output_item.added"
+    ][:2]
