@@ -313,6 +313,9 @@ def test_an_out_of_band_prompt_is_sent_in_response_input(server_url: str) -> Non
     sent = [json.loads(frame) for frame in proxy.client_frames]
     assert [e["type"] for e in sent] == ["response.create"]
     assert sent[0]["response"]["input"][0]["content"][0]["text"] == "tell me a story"
-    assert "conversation.item.added" not in [
-        t for t in types(result.stdout.splitlines()) if t != "response.output_item.added"
-    ][:2]
+    assert (
+        "conversation.item.added"
+        not in [t for t in types(result.stdout.splitlines()) if t != "response.output_item.added"][
+            :2
+        ]
+    )
