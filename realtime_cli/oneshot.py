@@ -50,6 +50,9 @@ class CreateJob:
     timeout: float | None = None
     json_output: bool = False
     show_events: bool = False
+    # None: the panel on stdout on a terminal, on stderr otherwise (stdout is the answer alone,
+    # for `> file` and `$(...)`); "text": no panel at all; "panel": the panel on stdout always.
+    output: str | None = None
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
@@ -119,11 +122,17 @@ class _Run:
         self.say = say
         self.out: RichConsole | None = None
         self.rows: EventRows | None = None
+        self.panels: RichConsole | None = None  # where the final panel goes, if anywhere
         if not job.json_output:  # a person's view: only now is rich loaded
             from realtime_cli.render import EventRows, make_console
 
             self.out = make_console(job.stdout)
             self.rows = EventRows(self.out) if job.show_events else None
+            self.panels = self.out
+            if job.output == "text" and not job.show_events:
+                self.panels = None
+            elif job.output is None and not job.show_events and not self.out.is_terminal:
+                self.panels = make_console(job.stderr, soft_wrap=False)
         self.request_id = ""
         self.response: ResponseState | None = None
         self.we_cancelled = False
@@ -147,14 +156,17 @@ class _Run:
             self.say.line.wrote(text)
 
     def finish_panel(self) -> None:
-        if self.out is None or self.response is None:  # --json: the events are the output
+        if self.response is None or self.out is None:  # --json: the events are the output
             return
         from realtime_cli.render import response_panel
 
         if self.rows:
             self.rows.flush()
         self.say.line.end()
-        self.out.print(response_panel(self.response))
+        if self.panels is not None:
+            # On one screen the streamed answer is right above: a long one is not repeated.
+            streamed = self.rows is None and (self.panels is self.out or self.panels.is_terminal)
+            self.panels.print(response_panel(self.response, streamed=streamed))
 
     def exit_code(self) -> ExitCode:
         response = self.response

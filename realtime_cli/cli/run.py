@@ -98,8 +98,9 @@ def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
         event_id=params["event_id"],
         cancel_after=params["cancel_after"],
         timeout=params["timeout"],
-        json_output=params["json_output"],
+        json_output=params["json_output"] or params["output"] == "json",
         show_events=params["show_events"],
+        output=params["output"],
     )
 
 

@@ -105,6 +105,15 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         console=False,
     ),
     Opt(
+        "--output",
+        "text|panel|json",
+        "text: the answer alone; panel: the answer, then a panel with the status (the"
+        " default on a terminal; piped, the panel goes to stderr); json: as --json.",
+        ("text", "panel", "json"),
+        short="-o",
+        console=False,
+    ),
+    Opt(
         "--events",
         None,
         "Show every server event as a compact row.",

@@ -36,10 +36,16 @@ _TITLE_WIDTH = 80
 _BASE64_STRING = re.compile(r'(?<!\\)"([A-Za-z0-9+/]{200,}={0,2})"')
 
 
-def response_panel(response: ResponseState) -> Panel:
-    """The finished response: its answer, status and reason, usage, timings, metadata."""
+def response_panel(response: ResponseState, *, streamed: bool = False) -> Panel:
+    """The finished response: its answer, status and reason, usage, timings, metadata.
+    ``streamed``: the answer is already on screen above the panel; a long one is not repeated
+    (only its size), a short one is (the panel reads whole)."""
     body: list[RenderableType] = []
-    if response.answer:
+    if response.answer and streamed and _long(response.answer):
+        lines = response.answer.strip().count("\n") + 1
+        size = f"{len(response.answer):,} chars" + (f", {lines} lines" if lines > 1 else "")
+        body.append(Text(f"(the answer above: {size})", "dim"))
+    elif response.answer:
         body.append(Text(plain(response.answer)))
     for call in response.function_calls:
         name, arguments, call_id = (text(call.get(k)) for k in ("name", "arguments", "call_id"))
@@ -73,6 +79,11 @@ def response_panel(response: ResponseState) -> Panel:
         (one_line(response.status, _TITLE_WIDTH), style),
     )
     return Panel(Group(*body), title=title, title_align="left", border_style=style)
+
+
+def _long(answer: str) -> bool:
+    """More than one short line: repeating it would double what the screen shows."""
+    return "\n" in answer.strip() or len(answer) > _TITLE_WIDTH
 
 
 def error_text(error: ErrorInfo) -> Text:

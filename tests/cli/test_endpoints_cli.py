@@ -46,7 +46,7 @@ def test_azure_ga_form_with_api_key_reaches_the_local_server(
     assert proxy.request_paths == ["/openai/v1/realtime?model=my-deploy"]
     headers = proxy.request_headers[0]
     assert headers["api-key"] == AZKEY and "Authorization" not in headers
-    assert "· completed" in result.stdout
+    assert "· completed" in result.stderr
 
 
 def test_azure_preview_form_with_an_entra_token(local_server: Callable[..., str]) -> None:

@@ -44,8 +44,8 @@ def test_quick_start_first_command(tmp_path: Path) -> None:
     assert install == "pip install ."  # installing is what the suite itself runs under
     result = run(command, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Say hello\n")
-    assert "status        completed" in result.stdout
+    assert result.stdout == "Say hello\n"
+    assert "status        completed" in result.stderr
 
 
 def test_create_section_console_examples_print_what_is_shown(tmp_path: Path) -> None:
@@ -71,10 +71,10 @@ def test_create_section_bash_block_runs(tmp_path: Path) -> None:
     outputs = [run(line, tmp_path) for line in lines]
     for line, result in zip(lines, outputs, strict=True):
         assert result.returncode == 0, f"{line}\n{result.stderr}"
-    assert "metadata      job=7" in outputs[0].stdout
-    assert "conversation  none (out-of-band)" in outputs[0].stdout
-    assert "→ get_weather(" in outputs[3].stdout and '"city"' in outputs[3].stdout
-    assert "status        cancelled (client_cancelled)" in outputs[4].stdout
+    assert "metadata      job=7" in outputs[0].stderr  # piped: the panel is on stderr
+    assert "conversation  none (out-of-band)" in outputs[0].stderr
+    assert "→ get_weather(" in outputs[3].stderr and '"city"' in outputs[3].stderr
+    assert "status        cancelled (client_cancelled)" in outputs[4].stderr
     assert outputs[5].stdout == "completed\n"
 
 
