@@ -16,6 +16,7 @@ import dataclasses
 import signal
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
 from realtime_cli.closed_pipe import Guarded, StdoutClosed, silence
@@ -24,7 +25,7 @@ from realtime_cli.errors import ConnectionLost, ExitCode
 from realtime_cli.protocol import events
 from realtime_cli.protocol.create_grammar import prompt_events
 from realtime_cli.protocol.events import JSON, Server
-from realtime_cli.protocol.response_options import checked
+from realtime_cli.protocol.response_options import checked, checked_sets
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
 from realtime_cli.safe_text import clean
 from realtime_cli.session.client import (
@@ -34,6 +35,7 @@ from realtime_cli.session.client import (
     Session,
     open_session,
 )
+from realtime_cli.session.last_exchange import item_events, save
 from realtime_cli.session.recording import Recorder
 
 if TYPE_CHECKING:
@@ -55,12 +57,37 @@ class CreateJob:
     output: str | None = None
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
+    history: list[JSON] = field(default_factory=list)  # -c: earlier messages, re-created first
+    keep: Path | None = None  # where this exchange is kept for the next -c (None: nowhere)
+    raw: bool = False  # --raw: send without validating (beta servers, newer fields)
+    set_paths: list[str] = field(default_factory=list)  # what --set wrote (may be unknown)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
     def client_events(self) -> list[JSON]:
         """The events to send, validated before anything is connected (exit 2 if invalid)."""
-        return [checked(e) for e in prompt_events(self.prompt, self.response, self.event_id)]
+        return self.checked_events()[0]
+
+    def checked_events(self) -> tuple[list[JSON], list[str]]:
+        """The events, and a warning for each field that ``--set`` wrote and rtc does not know
+        (sent anyway); any other problem is a ``UsageError``. ``--raw`` checks nothing."""
+        made = [*item_events(self.history)]
+        made += prompt_events(self.prompt, self.response, self.event_id)
+        if self.raw:
+            return made, []
+        warnings = []
+        for event in made:
+            if event["type"] == events.Client.response_create:
+                warnings += checked_sets(event, self.set_paths)
+            else:
+                checked(event)
+        return made, warnings
+
+    def kept(self, answer: str) -> list[JSON]:
+        """The conversation so far, plus this exchange: what the next ``-c`` re-creates."""
+        added = [{"role": "user", "text": self.prompt}] if self.prompt is not None else []
+        added += [{"role": "assistant", "text": answer}] if answer else []
+        return [*self.history, *added]
 
 
 class _Line:
@@ -209,7 +236,7 @@ class _Run:
 
     async def run(self) -> ExitCode:
         for event in self.job.client_events():
-            sent = await self.session.send(event)
+            sent = await self.session.send(event, validate=False)  # checked_events did
             if sent["type"] == events.Client.response_create:
                 self.request_id = str(sent["event_id"])
         # --cancel-after: a task this run owns. The finally below cancels it and waits for it,
@@ -231,7 +258,10 @@ class _Run:
                 with contextlib.suppress(asyncio.CancelledError):
                     await canceller
         self.finish_panel()
-        return self.exit_code()
+        code = self.exit_code()
+        if self.job.keep is not None and code == ExitCode.OK and self.response is not None:
+            save(self.job.keep, self.job.kept(self.response.answer))
+        return code
 
     async def _cancel_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -241,7 +271,10 @@ class _Run:
 async def run_create(job: CreateJob) -> ExitCode:
     """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130. A
     stdout closed by its reader (``| head -1``) ends the run quietly, exit 0."""
-    job.client_events()  # validate before connecting: nothing is sent for an invalid request
+    # Validate before connecting: nothing is sent for an invalid request.
+    _, warnings = job.checked_events()
+    for warning in warnings:
+        job.stderr.write(f"rtc: warning: {warning}\n")
     # One choke point for what rtc prints: whatever a server echoes (an error event naming the
     # key), no secret of the endpoint reaches stdout or stderr.
     scrubbed = job.endpoint.scrubbed
@@ -271,6 +304,9 @@ async def _create(job: CreateJob, say: _Say) -> ExitCode:
         record=job.record,
     ) as session:
         run = _Run(job, session, say)
+        if run.rows is not None:  # --events: the events rtc sent get their rows too
+            rows = run.rows
+            session.on_sent.append(lambda event, _text, t: rows.client(event, t))
         session.on_bad_frame = lambda reason: say(f"rtc: skipped a server frame: {reason}")
         for received in first:
             run.show(received)

@@ -20,6 +20,7 @@ from realtime_cli.console.parse import (
     last_count,
     one_id,
     parse_args,
+    parse_json_events,
     split_force,
 )
 from realtime_cli.console.shell import Handler, Shell
@@ -33,7 +34,13 @@ from realtime_cli.protocol.create_grammar import (
     response_options,
 )
 from realtime_cli.protocol.events import JSON, Client
-from realtime_cli.protocol.response_options import build_response, checked, set_path
+from realtime_cli.protocol.response_options import (
+    build_response,
+    checked,
+    checked_sets,
+    set_path,
+    set_paths,
+)
 from realtime_cli.render import (
     help_view,
     items_table,
@@ -68,10 +75,16 @@ async def create(shell: Shell, args: list[str], line: str) -> None:
             raise UsageError("create: --with-context goes with --conversation none")
         context = list(shell.connected().tracker.items)
     to_send = prompt_events(params["prompt"], response, params["event_id"], context)
+    warnings = []
     for event in to_send:  # all valid before any is sent
-        checked(event)
+        if event["type"] == Client.response_create:
+            warnings += checked_sets(event, set_paths(params["set_"] or []))
+        else:
+            checked(event)
+    for warning in warnings:
+        shell.say(f"warning: {warning}", "yellow")
     for event in to_send:
-        sent = await shell.send(event, line)
+        sent = await shell.send(event, line, validate=False)
     if params["cancel_after"] is not None:
         shell.spawn(_cancel_later(shell, str(sent["event_id"]), params["cancel_after"], line))
 
@@ -145,6 +158,16 @@ async def session_update(shell: Shell, args: list[str], line: str) -> None:
     for assignment in values.get("--set", []):
         set_path(session, assignment, prefix="session")
     await shell.send({"type": Client.session_update, "session": session}, line)
+
+
+async def raw(shell: Shell, args: list[str], line: str) -> None:
+    """``raw {...}``: the JSON after the word, as pasted (not shlex-split), sent unvalidated."""
+    text = line.strip().partition(" ")[2].strip()
+    if not text:
+        raise UsageError("raw: what to send? usage: raw {JSON}")
+    shell.connected()
+    for event in parse_json_events(text):
+        await shell.send(event, line, validate=False)
 
 
 async def items(shell: Shell, args: list[str], line: str) -> None:
@@ -244,6 +267,7 @@ HANDLERS: dict[str, Handler] = {
     "create": create,
     "cancel": cancel,
     "session": session_update,
+    "raw": raw,
     "items": items,
     "delete": delete,
     "retrieve": retrieve,

@@ -67,6 +67,13 @@ COMMANDS: dict[str, Spec] = {
             "session --set audio.output.speed:=1.2",
         ),
     ),
+    "raw": Spec(
+        "raw {JSON}",
+        "send client events as typed, without validating them (beta or other vendors' servers)",
+        positionals=1,
+        examples=('raw {"type": "response.create", "response": {"new_field": 1}}',),
+        takes_options=True,
+    ),
     "items": Spec("items", "list the conversation items"),
     "delete": Spec(
         "delete ITEM_ID [--force]",

@@ -96,6 +96,8 @@ def classify(line: str) -> Line | None:
             if not slash:  # "quit smoking tips", "exit strategy for the project": a message
                 return Chat(text)
             raise UsageError(f"{name} takes no arguments")
+        if name == "raw":  # JSON as typed: not shell words (an apostrophe is not a quote)
+            return Command(name, [rest.strip()] if rest.strip() else [])
         try:
             args = shlex.split(rest)
         except ValueError as exc:

@@ -322,9 +322,9 @@ class Shell:
             raise UsageError("not connected: type reconnect to open a new session")
         return self.session
 
-    async def send(self, event: JSON, line: str) -> JSON:
+    async def send(self, event: JSON, line: str, *, validate: bool = True) -> JSON:
         """Validate, send, and remember which line sent it (errors name the line)."""
-        sent = await self.connected().send(event)
+        sent = await self.connected().send(event, validate=validate)
         event_id = str(sent.get("event_id") or "")
         if event_id:
             self.lines[event_id] = line.strip()

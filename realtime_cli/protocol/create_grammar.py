@@ -105,6 +105,29 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         console=False,
     ),
     Opt(
+        "--continue",
+        None,
+        "Continue the previous rtc create exchange: its messages are re-created first.",
+        kind="flag",
+        short="-c",
+        param="continue_",
+        console=False,
+    ),
+    Opt(
+        "--dry-run",
+        None,
+        "Print the validated client events as JSON lines; send nothing.",
+        kind="flag",
+        console=False,
+    ),
+    Opt(
+        "--raw",
+        None,
+        "Send the events without validating them (beta servers, fields newer than rtc).",
+        kind="flag",
+        console=False,
+    ),
+    Opt(
         "--output",
         "text|panel|json",
         "text: the answer alone; panel: the answer, then a panel with the status (the"

@@ -68,3 +68,16 @@ async def test_an_out_of_band_prompt_goes_in_response_input_not_the_conversation
     assert kinds == ["item_reference", "item_reference", "message"]
     out = await console.line("create 'x' --with-context", expect="error")
     assert "--with-context goes with --conversation none" in out
+
+
+async def test_raw_sends_unvalidated_and_set_warns_about_unknown_fields(console: Console_) -> None:
+    out = await console.line('{"type": "response.create", "response": {"shiny": 1}}', expect="err")
+    assert "unknown parameter" in out  # validated: not sent
+    out = await console.line(
+        """raw {"type": "response.create", "response": {"shiny": "it's"}}""", expect="error"
+    )
+    # Sent as typed: the server's own answer comes back, tied to the line.
+    assert "unknown_parameter (response.shiny)" in flat(out) and "from `raw {" in flat(out)
+    out = await console.line("create -s shiny=1 --modality text", expect="error")
+    assert flat(out).startswith("warning: response.shiny is not a field rtc knows; sent anyway")
+    assert "unknown_parameter (response.shiny)" in flat(out)

@@ -49,7 +49,9 @@ def test_quick_start_first_command(tmp_path: Path) -> None:
 
 
 def test_create_section_console_examples_print_what_is_shown(tmp_path: Path) -> None:
-    examples = console_examples(section("## One-shot: `rtc create`", "## Exit codes"))
+    examples = console_examples(
+        section("## One-shot: `rtc create`", "### Habits from llm and httpie")
+    )
     assert len(examples) == 2
     for command, shown in examples:
         result = run(command, tmp_path, errexit=False)
@@ -65,7 +67,7 @@ def _local_notice(stderr: str) -> str:
 def test_create_section_bash_block_runs(tmp_path: Path) -> None:
     assert shutil.which("jq"), "the README's examples use jq: apt-get install jq"
     (tmp_path / "tools.json").write_text(json.dumps(TOOLS))
-    [block] = blocks(section("## One-shot: `rtc create`", "## Exit codes"))
+    [block] = blocks(section("## One-shot: `rtc create`", "### Habits from llm and httpie"))
     lines = [line for line in block.splitlines() if line.strip()]
     assert len(lines) == 6
     outputs = [run(line, tmp_path) for line in lines]
