@@ -46,7 +46,7 @@ from realtime_cli.render import (
     items_table,
     log_row,
     print_json,
-    print_row,
+    print_listed_row,
     responses_table,
 )
 
@@ -231,7 +231,7 @@ async def log(shell: Shell, args: list[str], line: str) -> None:
     if not chosen:
         shell.say("no events" + (f" of type {pattern}" if pattern else ""))
     for entry in chosen:
-        print_row(shell.out, log_row(entry.t, entry.direction, entry.event))
+        print_listed_row(shell.out, log_row(entry.t, entry.direction, entry.event))
 
 
 async def show(shell: Shell, args: list[str], line: str) -> None:
