@@ -41,7 +41,10 @@ def _root(
     view: Annotated[
         Literal["events", "responses", "quiet"] | None,
         typer.Option(
-            "--view", help="The console's view (see rtc repl --help).", show_default=False
+            "--view",
+            help="The console's view (see rtc repl --help).",
+            show_default=False,
+            metavar="events|responses|quiet",
         ),
     ] = None,
     *,
@@ -149,7 +152,11 @@ def create_job(
 def repl(
     view: Annotated[
         Literal["events", "responses", "quiet"],
-        typer.Option("--view", help="events: a row per event; responses: panels; quiet: errors."),
+        typer.Option(
+            "--view",
+            help="events: a row per event; responses: panels; quiet: errors.",
+            metavar="events|responses|quiet",
+        ),
     ] = "events",
     *,
     connection: Connection,

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import fnmatch
 from collections.abc import Collection
+from pathlib import Path
 
 from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
@@ -38,6 +39,7 @@ from realtime_cli.protocol.response_options import (
     build_response,
     checked,
     checked_sets,
+    load_tools,
     set_path,
     set_paths,
 )
@@ -155,6 +157,8 @@ async def session_update(shell: Shell, args: list[str], line: str) -> None:
         mode = values["--turn-detection"]
         detection = None if mode == "none" else {"type": mode}
         session.setdefault("audio", {})["input"] = {"turn_detection": detection}
+    if "--tools" in values:
+        session["tools"] = load_tools(Path(values["--tools"]))
     for assignment in values.get("--set", []):
         set_path(session, assignment, prefix="session")
     await shell.send({"type": Client.session_update, "session": session}, line)
@@ -277,4 +281,4 @@ HANDLERS: dict[str, Handler] = {
     "view": view,
     "help": help_,
 }
-assert set(HANDLERS) | {"quit", "reconnect"} == set(COMMANDS)
+assert set(HANDLERS) | {"quit", "reconnect", "clear"} == set(COMMANDS)

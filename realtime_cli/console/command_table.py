@@ -29,11 +29,18 @@ class Spec:
 
 
 SESSION_OPTIONS = (
-    Opt("--instructions", "TEXT", "instructions for every response"),
+    Opt("--instructions", "TEXT", "instructions for every response", short="-i"),
     Opt("--modality", "text|audio", "output modality", MODALITIES),
     Opt("--voice", "VOICE", "output voice", VOICES),
     Opt("--turn-detection", "MODE", "none, server_vad or semantic_vad", TURN_DETECTION),
-    Opt("--set", "PATH=VALUE", "PATH=VALUE (string) or PATH:=JSON into the session", repeat=True),
+    Opt("--tools", "FILE", "JSON file with a list of tools (session.tools)", kind="file"),
+    Opt(
+        "--set",
+        "PATH=VALUE",
+        "PATH=VALUE (string) or PATH:=JSON into the session",
+        repeat=True,
+        short="-s",
+    ),
 )
 
 # An id rtc has never seen is refused locally; --force sends it (the server may know more).
@@ -65,6 +72,7 @@ COMMANDS: dict[str, Spec] = {
         examples=(
             "session --modality text --turn-detection none",
             "session --set audio.output.speed:=1.2",
+            "session -i 'Be brief' --tools tools.json",
         ),
     ),
     "raw": Spec(
@@ -101,6 +109,7 @@ COMMANDS: dict[str, Spec] = {
     "show": Spec("show ID", "the full JSON of an event (event_id), item or response", (), 1),
     "view": Spec("view events|responses|quiet", "what to print as events arrive", (), 1),
     "reconnect": Spec("reconnect", "close this connection and open a new session"),
+    "clear": Spec("clear", "clear the screen (events and show still list what scrolled away)"),
     "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
     "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
 }

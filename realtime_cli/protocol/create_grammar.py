@@ -195,7 +195,7 @@ def parse_create(
                 raise UsageError(f"Option '{flag}' requires an argument.")
             attached = words[index]
             index += 1
-        value = _convert(opt, attached)
+        value = convert(opt, attached)
         if opt.repeat:
             values[opt.key] = [*values[opt.key], value]
         else:
@@ -219,7 +219,8 @@ def _positional(values: dict[str, Any], word: str) -> None:
     values["prompt"] = word
 
 
-def _convert(opt: Opt, text: str) -> Any:
+def convert(opt: Opt, text: str) -> Any:
+    """An option's value from its text, or a ``UsageError`` in click's words."""
     where = f"Invalid value for '{opt.name}'"
     if opt.choices and text not in opt.choices:
         shown = ", ".join(repr(c) for c in opt.choices)

@@ -3,7 +3,9 @@ what they should have seen."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 from console_harness import Console_, flat
 
@@ -81,3 +83,46 @@ async def test_raw_sends_unvalidated_and_set_warns_about_unknown_fields(console:
     out = await console.line("create -s shiny=1 --modality text", expect="error")
     assert flat(out).startswith("warning: response.shiny is not a field rtc knows; sent anyway")
     assert "unknown_parameter (response.shiny)" in flat(out)
+
+
+async def test_session_takes_i_s_and_tools_like_create(console: Console_, tmp_path: Path) -> None:
+    tools = tmp_path / "tools.json"
+    tools.write_text(json.dumps([{"type": "function", "name": "get_time", "parameters": {}}]))
+    out = await console.line(
+        f"session -i 'Be brief' -s output_modalities:='[\"text\"]' --tools {tools}",
+        expect="session updated",
+    )
+    assert "error" not in out
+    session = console.shell.session.tracker.session  # type: ignore[union-attr]
+    assert session["instructions"] == "Be brief" and session["tools"][0]["name"] == "get_time"
+
+
+async def test_clear_is_a_screen_command_and_the_last_error_clears_after_a_success(
+    console: Console_,
+) -> None:
+    assert await console.line("clear") == ""
+    assert not [e for e in console.shell.log if e.direction == "→"]  # nothing sent as chat
+    out = await console.line("help clear")
+    assert out.startswith("usage: clear")
+    await console.line("retrieve item_missing --force", expect="error")
+    assert "last error: invalid_value" in console.repl.screen_text()
+    await console.line("session --modality text", expect="session updated")
+    assert "last error" not in console.repl.screen_text()
+
+
+async def test_tab_offers_ids_newest_first_with_what_each_is(console: Console_) -> None:
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from realtime_cli.console.terminal import _Completer
+
+    await console.line("create 'first one' --modality text", expect="╰")
+    await console.line("create 'second one' --modality text", expect="╰")
+    completer = _Completer(console.shell)
+    shown = list(completer.get_completions(Document("show resp_"), CompleteEvent()))
+    tracker = console.shell.session.tracker  # type: ignore[union-attr]
+    assert [c.text for c in shown] == list(reversed(tracker.responses))
+    assert shown[0].display_meta_text == "completed · second one"
+    items = list(completer.get_completions(Document("delete "), CompleteEvent()))
+    assert items[0].display_meta_text == "assistant · second one"
+    assert items[-1].display_meta_text == "user · first one"
