@@ -23,9 +23,10 @@ from realtime_cli.closed_pipe import Guarded, StdoutClosed, silence
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.protocol import events
+from realtime_cli.protocol.create_grammar import prompt_events
 from realtime_cli.protocol.events import JSON, Server
 from realtime_cli.protocol.meters import Meter, measure, session_model
-from realtime_cli.protocol.response_options import checked
+from realtime_cli.protocol.response_options import checked, checked_sets
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState
 from realtime_cli.safe_text import clean
 from realtime_cli.session.client import (
@@ -37,6 +38,7 @@ from realtime_cli.session.client import (
     open_session,
 )
 from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
+from realtime_cli.session.last_exchange import item_events, save
 from realtime_cli.session.recording import Recorder
 from realtime_cli.session.stop import Stopped, on_stop_signals
 
@@ -67,6 +69,9 @@ class CreateJob:
     timeout: float | None = None
     json_output: bool = False
     show_events: bool = False
+    # None: the panel on stdout on a terminal, on stderr otherwise (stdout is the answer alone,
+    # for `> file` and `$(...)`); "text": no panel at all; "panel": the panel on stdout always.
+    output: str | None = None
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
     audio_in: Path | None = None  # --audio-in: the user's turn is this file, spoken
@@ -80,16 +85,37 @@ class CreateJob:
     tool_timeout: float | None = DEFAULT_TIMEOUT
     tool_approve: bool = False
     summary_json: bool = False  # --summary-json: stdout is one JSON object, at the end
+    history: list[JSON] = field(default_factory=list)  # -c: earlier messages, re-created first
+    keep: Path | None = None  # where this exchange is kept for the next -c (None: nowhere)
+    raw: bool = False  # --raw: send without validating (beta servers, newer fields)
+    set_paths: list[str] = field(default_factory=list)  # what --set wrote (may be unknown)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
     def client_events(self) -> list[JSON]:
         """The events to send, validated before anything is connected (exit 2 if invalid)."""
-        sent = []
-        if self.prompt is not None:
-            sent.append(checked(events.item_create(events.user_message(self.prompt))))
-        sent.append(checked(events.response_create(self.response, self.event_id)))
-        return sent
+        return self.checked_events()[0]
+
+    def checked_events(self) -> tuple[list[JSON], list[str]]:
+        """The events, and a warning for each field that ``--set`` wrote and rtc does not know
+        (sent anyway); any other problem is a ``UsageError``. ``--raw`` checks nothing."""
+        made = [*item_events(self.history)]
+        made += prompt_events(self.prompt, self.response, self.event_id)
+        if self.raw:
+            return made, []
+        warnings = []
+        for event in made:
+            if event["type"] == events.Client.response_create:
+                warnings += checked_sets(event, self.set_paths)
+            else:
+                checked(event)
+        return made, warnings
+
+    def kept(self, answer: str) -> list[JSON]:
+        """The conversation so far, plus this exchange: what the next ``-c`` re-creates."""
+        added = [{"role": "user", "text": self.prompt}] if self.prompt is not None else []
+        added += [{"role": "assistant", "text": answer}] if answer else []
+        return [*self.history, *added]
 
     def clip(self) -> Clip | None:
         """The --audio-in file read whole, before anything is connected (exit 2 if it cannot
@@ -176,11 +202,17 @@ class _Run:
         self.say = say
         self.out: RichConsole | None = None
         self.rows: EventRows | None = None
+        self.panels: RichConsole | None = None  # where the final panel goes, if anywhere
         if not job.json_output and not job.summary_json:  # a person's view: rich loaded now
             from realtime_cli.render import EventRows, make_console
 
             self.out = make_console(job.stdout)
             self.rows = EventRows(self.out) if job.show_events else None
+            self.panels = self.out
+            if job.output == "text" and not job.show_events:
+                self.panels = None
+            elif job.output is None and not job.show_events and not self.out.is_terminal:
+                self.panels = make_console(job.stderr, soft_wrap=False)
         self.request_id = ""
         self.response: ResponseState | None = None
         self.we_cancelled = False
@@ -317,14 +349,17 @@ class _Run:
             self.say(f"rtc: ignored {clean(cause)}")
 
     def finish_panel(self) -> None:
-        if self.out is None or self.response is None:  # --json: the events are the output
+        if self.response is None or self.out is None:  # --json: the events are the output
             return
         from realtime_cli.render import response_panel
 
         if self.rows:
             self.rows.flush()
         self.say.line.end()
-        self.out.print(response_panel(self.response, self.meter()))
+        if self.panels is not None:
+            # On one screen the streamed answer is right above: a long one is not repeated.
+            streamed = self.rows is None and (self.panels is self.out or self.panels.is_terminal)
+            self.panels.print(response_panel(self.response, self.meter(), streamed=streamed))
 
     def meter(self) -> Meter | None:
         if self.response is None:
@@ -546,12 +581,15 @@ class _Run:
 
     async def run(self) -> ExitCode:
         self.start_tool_loop()
+        made = self.job.client_events()
         if self.clip is not None:
-            if self.job.prompt is not None:
-                await self.session.send(self.job.client_events()[0])
+            # All but the response.create, which follows the audio turn (_send_audio).
+            for event in made[:-1]:
+                await self.session.send(event, validate=False)
             await self._send_audio(self.clip)
-        for event in self.job.client_events() if self.clip is None else ():
-            sent = await self.session.send(event)
+            made = []
+        for event in made:
+            sent = await self.session.send(event, validate=False)  # checked_events did
             if sent["type"] == events.Client.response_create:
                 self.request_id = str(sent["event_id"])
         # --cancel-after: a task this run owns. The finally below cancels it and waits for it,
@@ -586,6 +624,8 @@ class _Run:
         self.finish_panel()
         written = self.write_audio()
         code = self.exit_code()
+        if self.job.keep is not None and code == ExitCode.OK and self.response is not None:
+            save(self.job.keep, self.job.kept(self.response.answer))
         return code if written or code != ExitCode.OK else ExitCode.FAILED
 
     async def _cancel_after(self, seconds: float) -> None:
@@ -606,7 +646,10 @@ async def run_create(job: CreateJob) -> ExitCode:
     """Run one ``rtc create``. Ctrl-C cancels the response, waits briefly, and exits 130
     (SIGTERM: 143, SIGHUP: 129). A
     stdout closed by its reader (``| head -1``) ends the run quietly, exit 0."""
-    job.client_events()  # validate before connecting: nothing is sent for an invalid request
+    # Validate before connecting: nothing is sent for an invalid request.
+    _, warnings = job.checked_events()
+    for warning in warnings:
+        job.stderr.write(f"rtc: warning: {warning}\n")
     clip = job.clip()  # the --audio-in file read whole, or nothing is sent
     # One choke point for what rtc prints: whatever a server echoes (an error event naming the
     # key), no secret of the endpoint reaches stdout or stderr.
@@ -641,6 +684,9 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
         run.clip = clip
         if job.play:
             run.open_player()
+        if run.rows is not None:  # --events: the events rtc sent get their rows too
+            rows = run.rows
+            session.on_sent.append(lambda event, _text, t: rows.client(event, t))
         session.on_bad_frame = lambda reason: say(f"rtc: skipped a server frame: {reason}")
         for received in first:
             run.show(received)

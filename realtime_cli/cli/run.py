@@ -52,7 +52,10 @@ def _root(
     view: Annotated[
         Literal["events", "responses", "quiet"] | None,
         typer.Option(
-            "--view", help="The console's view (see rtc repl --help).", show_default=False
+            "--view",
+            help="The console's view (see rtc repl --help).",
+            show_default=False,
+            metavar="events|responses|quiet",
         ),
     ] = None,
     *,
@@ -105,11 +108,28 @@ def create(
     Example: rtc create "What is the capital of France?" --modality text -m run=42
     """
     import asyncio
+    import os
 
     from realtime_cli.oneshot import run_create
+    from realtime_cli.session.last_exchange import load, state_file
 
+    params = {**params, "prompt": prompt_with_stdin(params["prompt"], sys.stdin)}
+    if params["with_context"] and params["conversation"] != "none":
+        raise UsageError("--with-context goes with --conversation none")
+    keep = state_file(os.environ)
+    history = load(keep) if params["continue_"] else []
+    if params["dry_run"]:  # httpie's --offline: what would be sent, validated, and nothing else
+        from realtime_cli.protocol.events import encode
+
+        made, warnings = create_job(params, None, history).checked_events()
+        for warning in warnings:
+            sys.stderr.write(f"rtc: warning: {warning}\n")
+        for event in made:
+            sys.stdout.write(encode(event) + "\n")
+        raise typer.Exit(0)
     handlers = [*profile_handlers(connection), *(params["tool_handlers"] or ())]
-    job = create_job({**params, "tool_handlers": handlers}, connection.endpoint())
+    job = create_job({**params, "tool_handlers": handlers}, connection.endpoint(), history)
+    job.keep = keep
     if summary_json and job.json_output:
         raise UsageError("--summary-json and --json both choose stdout: give one")
     job.summary_json = summary_json
@@ -117,25 +137,49 @@ def create(
         raise typer.Exit(asyncio.run(run_create(job)))
 
 
-def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
+def prompt_with_stdin(prompt: str | None, stdin: Any) -> str | None:
+    """llm's habit: ``echo question | rtc create`` and ``rtc create -`` take the prompt from
+    stdin; ``rtc create PROMPT < file`` puts the file first, as the context the prompt is
+    about. A terminal on stdin is never read."""
+    try:
+        if stdin is None or stdin.isatty():
+            return None if prompt == "-" else prompt
+        piped = stdin.read()
+    except (OSError, ValueError):  # stdin closed or unreadable: there is nothing to add
+        return None if prompt == "-" else prompt
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"stdin is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    piped = piped.strip("\n")
+    if prompt is None or prompt == "-":
+        return piped or None
+    return f"{piped}\n\n{prompt}" if piped.strip() else prompt
+
+
+def create_job(
+    params: dict[str, Any], endpoint: Endpoint | None, history: list[Any] | None = None
+) -> CreateJob:
     from realtime_cli.oneshot import CreateJob
     from realtime_cli.protocol.create_grammar import response_options
-    from realtime_cli.protocol.response_options import build_response
+    from realtime_cli.protocol.response_options import build_response, set_paths
 
     return CreateJob(
-        endpoint=endpoint,
+        set_paths=set_paths(params["set_"] or []),
+        endpoint=endpoint,  # type: ignore[arg-type]  # None only for --dry-run: never connects
         response=build_response(response_options(params)),
+        history=history or [],
+        raw=params["raw"],
         prompt=params["prompt"],
         event_id=params["event_id"],
         cancel_after=params["cancel_after"],
         timeout=params["timeout"],
-        json_output=params["json_output"],
+        json_output=params["json_output"] or params["output"] == "json",
         show_events=params["show_events"],
         audio_in=params["audio_in"],
         audio_out=params["audio_out"],
         fast=params["fast"],
         play=params["play"],
         **tool_loop_fields(params),
+        output=params["output"],
     )
 
 
@@ -190,7 +234,11 @@ def tool_loop_fields(params: dict[str, Any]) -> dict[str, Any]:
 def repl(
     view: Annotated[
         Literal["events", "responses", "quiet"],
-        typer.Option("--view", help="events: a row per event; responses: panels; quiet: errors."),
+        typer.Option(
+            "--view",
+            help="events: a row per event; responses: panels; quiet: errors.",
+            metavar="events|responses|quiet",
+        ),
     ] = "events",
     audio_out: AudioOutDirOpt = None,
     play: Annotated[

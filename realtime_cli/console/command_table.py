@@ -29,11 +29,18 @@ class Spec:
 
 
 SESSION_OPTIONS = (
-    Opt("--instructions", "TEXT", "instructions for every response"),
+    Opt("--instructions", "TEXT", "instructions for every response", short="-i"),
     Opt("--modality", "text|audio", "output modality", MODALITIES),
     Opt("--voice", "VOICE", "output voice", VOICES),
     Opt("--turn-detection", "MODE", "none, server_vad or semantic_vad", TURN_DETECTION),
-    Opt("--set", "PATH=VALUE", "PATH=VALUE (string) or PATH:=JSON into the session", repeat=True),
+    Opt("--tools", "FILE", "JSON file with a list of tools (session.tools)", kind="file"),
+    Opt(
+        "--set",
+        "PATH=VALUE",
+        "PATH=VALUE (string) or PATH:=JSON into the session",
+        repeat=True,
+        short="-s",
+    ),
 )
 
 # An id rtc has never seen is refused locally; --force sends it (the server may know more).
@@ -65,6 +72,7 @@ COMMANDS: dict[str, Spec] = {
         examples=(
             "session --modality text --turn-detection none",
             "session --set audio.output.speed:=1.2",
+            "session -i 'Be brief' --tools tools.json",
         ),
     ),
     # Voice (console/voice.py)
@@ -85,6 +93,13 @@ COMMANDS: dict[str, Spec] = {
         " Ctrl-T toggles",
         (),
         1,
+    ),
+    "raw": Spec(
+        "raw {JSON}",
+        "send client events as typed, without validating them (beta or other vendors' servers)",
+        positionals=1,
+        examples=('raw {"type": "response.create", "response": {"new_field": 1}}',),
+        takes_options=True,
     ),
     "items": Spec("items", "list the conversation items"),
     "delete": Spec(
@@ -137,6 +152,7 @@ COMMANDS: dict[str, Spec] = {
         positionals=1,
     ),
     # -- end of the tool loop's commands --
+    "clear": Spec("clear", "clear the screen (events and show still list what scrolled away)"),
     "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
     "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
 }

@@ -38,6 +38,16 @@ from realtime_cli.render import (
 from realtime_cli.session.client import Received, Session, open_session
 from realtime_cli.session.recording import Recorder
 
+# Answers that mean "what you sent worked": after one, the toolbar's last error is history.
+_SUCCESSES = frozenset(
+    {
+        Server.response_created,
+        Server.session_updated,
+        Server.conversation_item_added,
+        Server.conversation_item_deleted,
+        Server.conversation_item_retrieved,
+    }
+)
 PENDING_GRACE = 5.0  # how long a sent response.create counts as "about to be active"
 PANEL_WIDTH = 120  # wider panels are mostly empty lines and long lines are hard to read
 YIELD_EVERY = 50  # during a burst, let keystrokes and redraws in every this many events
@@ -57,6 +67,7 @@ class Action(Enum):
     NONE = "none"
     QUIT = "quit"
     RECONNECT = "reconnect"
+    CLEAR = "clear"
 
 
 class BargeIn(Protocol):
@@ -119,6 +130,7 @@ class Shell:
         self.log = EventLog(log_size)
         self.rows = EventRows(out)
         self.last_error: ErrorInfo | None = None
+        self.sent_since_error = False  # a later success clears the toolbar's last error
         self.lines: dict[str, str] = {}  # event_id → the console line that sent it
         self.cancelling: set[str] = set()
         self.pending_default: dict[str, float] = {}  # response.create event_id → when sent
@@ -144,6 +156,7 @@ class Shell:
     def show_error(self, error: ErrorInfo) -> None:
         if not error.is_notice:
             self.last_error = error
+            self.sent_since_error = False
         self.rows.flush()
         shown = dataclasses.replace(error, message=self.endpoint.scrub(error.message))
         self.out.print(error_line(shown, self.lines.get(error.event_id or "")))
@@ -278,6 +291,8 @@ class Shell:
         if update.error is not None:
             self.show_error(update.error)
             return
+        if self.sent_since_error and update.type in _SUCCESSES:
+            self.last_error = None  # what was typed after the error worked
         if self.view == "events":
             self.rows.server(received.event, received.t)  # render cleans every server string
         if update.finished and update.response is not None:
@@ -355,6 +370,8 @@ class Shell:
                     return Action.QUIT
                 if parsed.name == "reconnect":
                     return Action.RECONNECT
+                if parsed.name == "clear":
+                    return Action.CLEAR
                 await self.handlers[parsed.name](self, parsed.args, line)
         except UsageError as exc:
             self.say(f"error: {exc.message}", "red")
@@ -370,9 +387,10 @@ class Shell:
             raise UsageError("not connected: type reconnect to open a new session")
         return self.session
 
-    async def send(self, event: JSON, line: str) -> JSON:
+    async def send(self, event: JSON, line: str, *, validate: bool = True) -> JSON:
         """Validate, send, and remember which line sent it (errors name the line)."""
-        sent = await self.connected().send(event)
+        sent = await self.connected().send(event, validate=validate)
+        self.sent_since_error = self.last_error is not None
         event_id = str(sent.get("event_id") or "")
         if event_id:
             self.lines[event_id] = line.strip()

@@ -17,6 +17,7 @@ terminal writes through ``patch_stdout(raw=True)`` so they land above the prompt
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import sys
@@ -35,11 +36,17 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output
 from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.shortcuts import clear
 from prompt_toolkit.styles import Style
 
 from realtime_cli.console import actions
 from realtime_cli.console.live_region import Fragments, Status, live_fragments, toolbar_fragments
-from realtime_cli.console.parse import CompletionContext, completions, json_unfinished
+from realtime_cli.console.parse import (
+    CompletionContext,
+    completions,
+    id_hint,
+    json_unfinished,
+)
 from realtime_cli.console.shell import Action, Shell, host
 from realtime_cli.console.tool_calls import ConsoleTools, ToolSettings, tools_of
 from realtime_cli.console.voice import Voice, VoiceOptions
@@ -139,19 +146,21 @@ class _Completer(Completer):
             yield from self._paths.get_completions(Document(word, len(word)), complete_event)
             return
         tracker = shell.session.tracker if shell.session else None
+        # Ids newest first (the one just seen is the one usually wanted), each with a hint.
+        recent = list(itertools.islice(reversed(shell.log), 200))
+        event_types = {str(e.event.get("event_id")): str(e.event.get("type")) for e in recent}
         context = CompletionContext(
             create_options=actions.create_options(),
-            response_ids=[r.id for r in shell.active()],
-            all_response_ids=list(tracker.responses) if tracker else [],
-            item_ids=list(tracker.items) if tracker else [],
-            event_ids=[str(e.event["event_id"]) for e in shell.log if e.event.get("event_id")][
-                -50:
-            ],
+            response_ids=[r.id for r in reversed(shell.active())],
+            all_response_ids=list(reversed(tracker.responses)) if tracker else [],
+            item_ids=list(reversed(tracker.items)) if tracker else [],
+            event_ids=[str(e.event["event_id"]) for e in recent if e.event.get("event_id")][:50],
             call_ids=tools_of(shell).pending_ids(),
         )
         words, replace = completions(document.text_before_cursor, context)
         for word in words:
-            yield Completion(word, start_position=-replace)
+            hint = id_hint(word, tracker, event_types) if tracker else ""
+            yield Completion(word, start_position=-replace, display_meta=hint or None)
 
 
 class Repl:
@@ -337,6 +346,8 @@ class Repl:
                 return ExitCode.OK
             if action is Action.RECONNECT:
                 await self._reconnect()
+            if action is Action.CLEAR:
+                clear()  # as Ctrl-L, between prompts: the next prompt starts at the top
 
     async def _reconnect(self) -> None:
         assert self._tasks is not None and self._receiver is not None

@@ -23,6 +23,7 @@ from realtime_cli.errors import UsageError
 from realtime_cli.protocol.values import CONVERSATION_MODES, MODALITIES
 
 if TYPE_CHECKING:  # building the event loads the validator: not for --help
+    from realtime_cli.protocol.events import JSON
     from realtime_cli.protocol.response_options import ResponseOptions
 
 Kind = Literal["text", "seconds", "flag", "file"]
@@ -73,6 +74,12 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         "Inline user message in response.input (repeatable).",
         repeat=True,
         param="input_",
+    ),
+    Opt(
+        "--with-context",
+        None,
+        "With --conversation none: the conversation's items come first in response.input.",
+        kind="flag",
     ),
     Opt("--max-output-tokens", "N|inf", "1-4096 or inf."),
     Opt("--voice", "VOICE", "Output voice (e.g. marin)."),
@@ -165,6 +172,38 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         console=False,
     ),
     Opt(
+        "--continue",
+        None,
+        "Continue the previous rtc create exchange: its messages are re-created first.",
+        kind="flag",
+        short="-c",
+        param="continue_",
+        console=False,
+    ),
+    Opt(
+        "--dry-run",
+        None,
+        "Print the validated client events as JSON lines; send nothing.",
+        kind="flag",
+        console=False,
+    ),
+    Opt(
+        "--raw",
+        None,
+        "Send the events without validating them (beta servers, fields newer than rtc).",
+        kind="flag",
+        console=False,
+    ),
+    Opt(
+        "--output",
+        "text|panel|json",
+        "text: the answer alone; panel: the answer, then a panel with the status (the"
+        " default on a terminal; piped, the panel goes to stderr); json: as --json.",
+        ("text", "panel", "json"),
+        short="-o",
+        console=False,
+    ),
+    Opt(
         "--events",
         None,
         "Show every server event as a compact row.",
@@ -223,7 +262,7 @@ def parse_create(
                 raise UsageError(f"Option '{flag}' requires an argument.")
             attached = words[index]
             index += 1
-        value = _convert(opt, attached)
+        value = convert(opt, attached)
         if opt.repeat:
             values[opt.key] = [*values[opt.key], value]
         else:
@@ -247,7 +286,8 @@ def _positional(values: dict[str, Any], word: str) -> None:
     values["prompt"] = word
 
 
-def _convert(opt: Opt, text: str) -> Any:
+def convert(opt: Opt, text: str) -> Any:
+    """An option's value from its text, or a ``UsageError`` in click's words."""
     where = f"Invalid value for '{opt.name}'"
     if opt.choices and text not in opt.choices:
         shown = ", ".join(repr(c) for c in opt.choices)
@@ -265,6 +305,32 @@ def _convert(opt: Opt, text: str) -> Any:
             raise UsageError(f"{where}: {seconds:g} is not in the range x>=0.")
         return seconds
     return text
+
+
+def prompt_events(
+    prompt: str | None,
+    response: JSON,
+    event_id: str | None = None,
+    context: Sequence[str] = (),
+) -> list[JSON]:
+    """The client events of a ``create`` with an optional prompt, for both front ends.
+
+    In the conversation (``auto``) the prompt is a ``conversation.item.create`` before the
+    ``response.create``. Out-of-band (``none``) nothing may be written to the conversation, so
+    the prompt goes in the response's own ``input`` instead, after item references to
+    ``context`` (the conversation's items, when ``--with-context`` asks for them) and before
+    any ``--input`` messages. ``input`` replaces the context, so without ``--with-context`` an
+    out-of-band prompt is answered on its own."""
+    from realtime_cli.protocol import events
+
+    if response.get("conversation") != "none":
+        first = [events.item_create(events.user_message(prompt))] if prompt is not None else []
+        return [*first, events.response_create(response, event_id)]
+    if prompt is not None or context:
+        refs: list[JSON] = [{"type": "item_reference", "id": item_id} for item_id in context]
+        asked = [events.user_message(prompt)] if prompt is not None else []
+        response = {**response, "input": [*refs, *asked, *response.get("input", [])]}
+    return [events.response_create(response, event_id)]
 
 
 def response_options(params: Mapping[str, Any]) -> ResponseOptions:

@@ -47,12 +47,21 @@ def audio_seconds(response: ResponseState) -> float:
     return codecs.duration_ms(response.audio_bytes, fmt) / 1000
 
 
-def response_panel(response: ResponseState, meter: Meter | None = None) -> Panel:
+def response_panel(
+    response: ResponseState, meter: Meter | None = None, *, streamed: bool = False
+) -> Panel:
     """The finished response: its answer, status and reason, usage, timings, metadata; with a
-    ``meter``, its output tokens per second and estimated cost too."""
+    ``meter``, its output tokens per second and estimated cost too. ``streamed``: the answer is
+    already on screen above the panel; a long one is not repeated (only its size), a short one
+    is (the panel reads whole)."""
     body: list[RenderableType] = []
     answer = response.answer_parts
-    if len(answer) > PANEL_CHARS:
+    if answer and streamed and (len(answer) > _TITLE_WIDTH or _long(str(answer))):
+        whole = str(answer)
+        lines = whole.strip().count("\n") + 1
+        size = f"{len(whole):,} chars" + (f", {lines} lines" if lines > 1 else "")
+        body.append(Text(f"(the answer above: {size})", "dim"))
+    elif len(answer) > PANEL_CHARS:
         tail = answer.tail(PANEL_CHARS)
         space = tail.find(" ", 0, 80)  # start at a word, not in the middle of one
         tail = tail[space + 1 :] if space >= 0 else tail
@@ -130,6 +139,11 @@ def mcp_line(value: object) -> Text | None:
     if kind == "mcp_list_tools":
         return Text(f"{one_line(label)}: {len(seq(item.get('tools')))} MCP tools", style="dim")
     return None
+
+
+def _long(answer: str) -> bool:
+    """More than one short line: repeating it would double what the screen shows."""
+    return "\n" in answer.strip() or len(answer) > _TITLE_WIDTH
 
 
 def error_text(error: ErrorInfo) -> Text:

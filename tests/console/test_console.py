@@ -311,24 +311,22 @@ def _responses_at(width: int) -> str:
 
 
 def test_the_responses_table_is_readable_at_80_100_and_200_columns() -> None:
-    # 80: id, status, reason, tokens, total; (oob) goes under its id.
+    # 80: id, status, reason, tokens; (oob) stays beside its id, the timing gives way.
     assert _responses_at(80) == (
-        "response                    status      reason                tokens    total\n"
-        "─────────────────────────────────────────────────────────────────────────────\n"
-        "resp_AAAAAAAAAAAAAAAAAAAAA  completed                      1234/4096  12.30 s\n"
-        "resp_BBBBBBBBBBBBBBBBBBBBB  incomplete  max_output_tokens        -/-   500 ms\n"
-        "(oob)\n"
-        "resp_CCCCCCCCCCCCCCCCCCCCC  lost                                 -/-   3.00 s"
+        "response                          status      reason             tokens in/out\n"
+        "──────────────────────────────────────────────────────────────────────────────\n"
+        "resp_AAAAAAAAAAAAAAAAAAAAA        completed                          1234/4096\n"
+        "resp_BBBBBBBBBBBBBBBBBBBBB (oob)  incomplete  max_output_tokens            -/-\n"
+        "resp_CCCCCCCCCCCCCCCCCCCCC        lost                                     -/-"
     )
-    # 100: the first delta and the metadata too (which wraps in its column).
+    # 100: the total and the metadata too (which wraps in its column).
     assert _responses_at(100) == (
-        "response                    status      reason                tokens   first    total"
+        "response                          status      reason                tokens    total"
         "  metadata\n" + "─" * 100 + "\n"
-        "resp_AAAAAAAAAAAAAAAAAAAAA  completed                      1234/4096  300 ms  12.30 s"
-        "  run=7\n" + " " * 87 + "job=nightly\n"
-        "resp_BBBBBBBBBBBBBBBBBBBBB  incomplete  max_output_tokens        -/-  200 ms   500 ms\n"
-        "(oob)\n"
-        "resp_CCCCCCCCCCCCCCCCCCCCC  lost                                 -/-       -   3.00 s"
+        "resp_AAAAAAAAAAAAAAAAAAAAA        completed                      1234/4096  12.30 s"
+        "  run=7\n" + " " * 85 + "job=nightly\n"
+        "resp_BBBBBBBBBBBBBBBBBBBBB (oob)  incomplete  max_output_tokens        -/-   500 ms\n"
+        "resp_CCCCCCCCCCCCCCCCCCCCC        lost                                 -/-   3.00 s"
     )
     # 200: everything on one line each, with the full headers.
     wide = _responses_at(200).splitlines()
