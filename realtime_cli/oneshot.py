@@ -177,6 +177,13 @@ class _Run:
             self.noted.add(cause)
             self.say(f"rtc: ignored {clean(cause)}")
 
+    def unfinished(self) -> str:
+        """What a lost connection left undone, for its one line."""
+        if self.response is None:
+            return "; the response.create was sent, no response.created came"
+        received = len(self.response.answer)
+        return f"; {self.response.id} unfinished ({received} characters received)"
+
     def finish_panel(self) -> None:
         if self.out is None or self.response is None:  # --json: the events are the output
             return
@@ -307,7 +314,11 @@ async def _create(job: CreateJob, say: _Say) -> ExitCode:
                 await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 if not interrupted.is_set():
-                    return task.result()
+                    try:
+                        return task.result()
+                    except ConnectionLost as exc:  # no silent reconnect: say what is unfinished
+                        message = exc.message + run.unfinished()
+                        raise ConnectionLost(message, exc.code, exc.reason) from None
                 # Ctrl-C (or SIGTERM, SIGHUP) is a user action: cancel the response and wait
                 # briefly for its done.
                 say(f"rtc: {stopped.word}: cancelling the response")

@@ -21,6 +21,7 @@ from realtime_cli.console.parse import (
     parse_args,
     split_force,
 )
+from realtime_cli.console.reconnect import replay_items
 from realtime_cli.console.shell import Handler, Shell
 from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.protocol import events
@@ -225,5 +226,6 @@ HANDLERS: dict[str, Handler] = {
     "show": show,
     "view": view,
     "help": help_,
+    "replay-items": replay_items,
 }
 assert set(HANDLERS) | {"quit", "reconnect"} == set(COMMANDS)

@@ -78,6 +78,9 @@ COMMANDS: dict[str, Spec] = {
     "show": Spec("show ID", "the full JSON of an event (event_id), item or response", (), 1),
     "view": Spec("view events|responses|quiet", "what to print as events arrive", (), 1),
     "reconnect": Spec("reconnect", "close this connection and open a new session"),
+    "replay-items": Spec(
+        "replay-items", "after a reconnect: re-create the earlier text messages, in order"
+    ),
     "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
     "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
 }
