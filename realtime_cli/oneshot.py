@@ -348,6 +348,13 @@ class _Run:
             self.noted.add(cause)
             self.say(f"rtc: ignored {clean(cause)}")
 
+    def unfinished(self) -> str:
+        """What a lost connection left undone, for its one line."""
+        if self.response is None:
+            return "; the response.create was sent, no response.created came"
+        received = len(self.response.answer)
+        return f"; {self.response.id} unfinished ({received} characters received)"
+
     def finish_panel(self) -> None:
         if self.response is None or self.out is None:  # --json: the events are the output
             return
@@ -699,7 +706,11 @@ async def _create(job: CreateJob, say: _Say, clip: Clip | None = None) -> ExitCo
                 await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 if not interrupted.is_set():
-                    code = task.result()
+                    try:
+                        code = task.result()
+                    except ConnectionLost as exc:  # no silent reconnect: say what is unfinished
+                        message = exc.message + run.unfinished()
+                        raise ConnectionLost(message, exc.code, exc.reason) from None
                     run.write_summary(code)
                     return code
                 # Ctrl-C (or SIGTERM, SIGHUP) is a user action: cancel the response and wait

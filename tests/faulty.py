@@ -18,6 +18,7 @@ completed, ``rate_limits.updated``), except where its ``mode`` injects the fault
     invalid_key   error invalid_api_key on connect, then close 4000
     cancelled     a response cancelled by someone else (turn_detected)
     failed        a response that fails with server_error "The model crashed."
+    revoked       to response.create: error invalid_api_key, then close 4000 (mid-session)
     hold          created + a delta, then waits (a response that stays active until cancelled;
                   answers response.cancel with its cancelled response.done)
 
@@ -53,6 +54,7 @@ MODES = (
     "hold",
     "cancelled",
     "failed",
+    "revoked",
 )
 HUGE_BYTES = 20 * 1024 * 1024
 LIMITS = {
@@ -126,6 +128,15 @@ class Faulty:
 
     async def _respond(self, ws: ServerConnection) -> str | None:
         mode = self.mode
+        if mode == "revoked":
+            error = {
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+                "message": "Incorrect API key provided.",
+            }
+            await self._send(ws, {"type": "error", "error": error})
+            await ws.close(4000, "invalid_api_key")
+            return None
         if mode == "expired":
             error = {
                 "type": "invalid_request_error",

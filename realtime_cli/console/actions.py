@@ -25,6 +25,7 @@ from realtime_cli.console.parse import (
     parse_json_events,
     split_force,
 )
+from realtime_cli.console.reconnect import replay_items
 from realtime_cli.console.shell import Handler, Shell
 from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.protocol import events
@@ -299,5 +300,6 @@ HANDLERS: dict[str, Handler] = {
     "calls": tool_calls.calls,
     "approve": tool_calls.approve,
     "deny": tool_calls.deny,
+    "replay-items": replay_items,
 }
 assert set(HANDLERS) | {"quit", "reconnect", "clear"} == set(COMMANDS)

@@ -152,6 +152,9 @@ COMMANDS: dict[str, Spec] = {
         positionals=1,
     ),
     # -- end of the tool loop's commands --
+    "replay-items": Spec(
+        "replay-items", "after a reconnect: re-create the earlier text messages, in order"
+    ),
     "clear": Spec("clear", "clear the screen (events and show still list what scrolled away)"),
     "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
     "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -21,7 +22,7 @@ from realtime_cli.console.parse import Chat, Command, RawEvents, classify
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, UsageError
 from realtime_cli.protocol import events
-from realtime_cli.protocol.events import DELTA_TYPES, JSON, Server
+from realtime_cli.protocol.events import DELTA_TYPES, JSON, Client, Server
 from realtime_cli.protocol.fields import obj, seq, text
 from realtime_cli.protocol.meters import Meter, Totals, measure, session_model
 from realtime_cli.protocol.response_options import checked
@@ -146,6 +147,13 @@ class Shell:
         self.listeners: list[Callable[[Received], None]] = []
         self.voice: BargeIn | None = None
         self.extensions: list[Extension] = []  # the tool loop (tool_calls.py)
+        # Reconnecting (console/reconnect.py): the hook told of a lost connection (True: it
+        # retries by itself), the first backoff delay, every session setting the user sent
+        # (merged, sent again on a new session), the earlier session's text messages.
+        self.on_lost: Callable[[ConnectionLost, Session], bool] | None = None
+        self.reconnect_base = 0.5
+        self.session_changes: JSON = {}
+        self.earlier_items: list[tuple[str, str]] = []
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -239,13 +247,15 @@ class Shell:
             # Every frame that came before the close has been shown: what is still active
             # now will never get its response.done.
             self.lose_active(session)
-            if self.state == "connected":  # not yet said by a send that failed (``execute``)
-                self.state = "disconnected"
-                self.changed = True
+            said = self.state != "connected"  # already said by a send that failed (``execute``)
+            self.state = "disconnected"
+            self.changed = True
+            # The terminal retries a recoverable close by itself (console/reconnect.py).
+            retrying = self.on_lost is not None and self.on_lost(exc, session)
+            if not said:
+                offer = "" if retrying else " · type reconnect for a new session"
                 self.say(
-                    f"{exc.message} · responses, events and show still work"
-                    " · type reconnect for a new session",
-                    "bold red",
+                    f"{exc.message} · responses, events and show still work{offer}", "bold red"
                 )
 
     def lose_active(self, session: Session) -> None:
@@ -391,6 +401,8 @@ class Shell:
         """Validate, send, and remember which line sent it (errors name the line)."""
         sent = await self.connected().send(event, validate=validate)
         self.sent_since_error = self.last_error is not None
+        if sent.get("type") == Client.session_update and isinstance(sent.get("session"), dict):
+            merge_settings(self.session_changes, sent["session"])
         event_id = str(sent.get("event_id") or "")
         if event_id:
             self.lines[event_id] = line.strip()
@@ -433,3 +445,13 @@ class Shell:
         item = events.item_create(events.user_message(text))
         for event in (item, events.response_create()):
             await self.send(event, line)
+
+
+def merge_settings(into: JSON, change: JSON) -> None:
+    """A ``session.update``'s ``session`` merged into the settings so far (objects merged by
+    key, anything else replaced), as the server applies an update."""
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge_settings(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)

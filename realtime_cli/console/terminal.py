@@ -17,6 +17,7 @@ terminal writes through ``patch_stdout(raw=True)`` so they land above the prompt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import re
@@ -39,7 +40,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import clear
 from prompt_toolkit.styles import Style
 
-from realtime_cli.console import actions
+from realtime_cli.console import actions, reconnect
 from realtime_cli.console.live_region import Fragments, Status, live_fragments, toolbar_fragments
 from realtime_cli.console.parse import (
     CompletionContext,
@@ -51,8 +52,9 @@ from realtime_cli.console.shell import Action, Shell, host
 from realtime_cli.console.tool_calls import ConsoleTools, ToolSettings, tools_of
 from realtime_cli.console.voice import Voice, VoiceOptions
 from realtime_cli.endpoint.endpoint import Endpoint
-from realtime_cli.errors import ExitCode, RtcError, UsageError
+from realtime_cli.errors import ConnectionLost, ExitCode, RtcError, UsageError
 from realtime_cli.render import RichConsole, console_for_repl
+from realtime_cli.session.client import Session
 from realtime_cli.session.handlers import Handlers
 from realtime_cli.session.recording import Recorder
 
@@ -178,6 +180,7 @@ class Repl:
         self._cache: tuple[tuple[int, int, str, str | None], Fragments, Fragments] | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._receiver: asyncio.Task[None] | None = None
+        self._retrying: asyncio.Task[None] | None = None  # automatic reconnecting, if under way
         self.prompt: PromptSession[str] = PromptSession(
             message=self._message,
             bottom_toolbar=self._toolbar,
@@ -293,6 +296,12 @@ class Repl:
         # Only a press on an idle, empty prompt counts towards leaving: a Ctrl-C that cancelled
         # a response or cleared the line, pressed twice quickly, must not end the session.
         now = time.monotonic()
+        if self._stop_retrying():
+            self._last_ctrl_c = 0.0
+            self.shell.state = "disconnected"
+            self.shell.generation += 1
+            self.shell.say("stopped reconnecting · type reconnect to try again", "bold red")
+            return
         if self.shell.cancellable() or any(e.busy() for e in self.shell.extensions):
             self._last_ctrl_c = 0.0
             self.shell.spawn(actions.interrupt(self.shell))
@@ -314,6 +323,7 @@ class Repl:
         """Connect, then read lines until quit. A failure to connect at start raises
         ``ConnectError`` (exit 3); later losses are shown and ``reconnect`` opens anew."""
         session = await self.shell.connect()
+        self.shell.on_lost = self._on_lost
         try:
             async with asyncio.TaskGroup() as tasks:
                 self._tasks = tasks
@@ -327,6 +337,7 @@ class Repl:
                 finally:
                     ticker.cancel()
                     self._receiver.cancel()
+                    self._stop_retrying()
         finally:
             await self.shell.disconnect()  # in the task that connected, as open_session needs
             if self.shell.totals.responses:
@@ -351,10 +362,13 @@ class Repl:
 
     async def _reconnect(self) -> None:
         assert self._tasks is not None and self._receiver is not None
+        if self._stop_retrying():
+            await asyncio.sleep(0)  # let the cancelled retries end
         self._receiver.cancel()
         await asyncio.wait([self._receiver])  # its end, without raising its cancellation
         if self.shell.session is not None and self.shell.state == "connected":
             self.shell.lose_active(self.shell.session)  # cut off by the reconnect
+        reconnect.remember(self.shell)
         await self.shell.disconnect()
         self.shell.say("reconnecting…")
         try:
@@ -362,7 +376,31 @@ class Repl:
         except RtcError as exc:
             self.shell.say(f"reconnect failed: {exc.message}", "bold red")
             return
+        self._start_receiver(session)
+        with contextlib.suppress(ConnectionLost):  # the receive loop says so
+            await reconnect.after_reconnect(self.shell, session)
+
+    def _start_receiver(self, session: Session) -> None:
+        assert self._tasks is not None
         self._receiver = self._tasks.create_task(self.shell.receive_loop(session))
+
+    def _on_lost(self, lost: ConnectionLost, session: Session) -> bool:
+        """The connection closed: retry by itself when the close is recoverable."""
+        if self._tasks is None or not reconnect.recoverable(lost, session.tracker):
+            return False
+        reconnect.remember(self.shell)
+        self._stop_retrying()
+        retry = reconnect.keep_trying(self.shell, lost, self._start_receiver)
+        self._retrying = self._tasks.create_task(retry)
+        return True
+
+    def _stop_retrying(self) -> bool:
+        """Cancel automatic reconnecting, if under way; True if it was."""
+        retrying, self._retrying = self._retrying, None
+        if retrying is None or retrying.done():
+            return False
+        retrying.cancel()
+        return True
 
 
 async def run_repl(

@@ -216,7 +216,7 @@ def test_completion_offers_commands_options_values_ids_and_event_types() -> None
         item_ids=["item_1"],
         event_ids=["event_9"],
     )
-    assert completions("re", ctx) == (["retrieve", "responses", "reconnect"], 2)
+    assert completions("re", ctx) == (["retrieve", "responses", "reconnect", "replay-items"], 2)
     assert completions("/ca", ctx) == (["/cancel", "/calls"], 3)
     assert completions("create --mod", ctx) == (["--modality"], 5)
     assert completions("create --modality ", ctx) == (["text", "audio"], 0)

@@ -31,7 +31,8 @@ async def test_connection_loss_keeps_the_console_and_reconnect_opens_a_new_sessi
     await console.line("create -i before --modality text", expect="╰")
     first = console.shell.session
     assert first is not None
-    await first.transport._connection.close(1011, "server restarting")  # type: ignore[attr-defined]
+    # 1008 (policy violation) is not a close rtc retries by itself: the user reconnects.
+    await first.transport._connection.close(1008, "policy")  # type: ignore[attr-defined]
     await console.wait_for("type reconnect")
     assert console.shell.state == "disconnected"
     out = await console.line("hello", expect="error")
@@ -154,9 +155,10 @@ async def test_a_lost_connection_ends_what_was_streaming_and_needs_reconnect(
         await console.line(f"create -i '{words}' --modality text -m job=7")
         tracker = console.shell.session.tracker  # type: ignore[union-attr]
         await console.until(lambda: "w3 " in (tracker.active or [ResponseState("-")])[0].text)
+        console.shell.reconnect_base = 60  # retrying stays in its first wait
     finally:
         await asyncio.to_thread(server.stop)  # the server goes away mid-answer
-    await console.wait_for("new session")
+    await console.wait_for("Ctrl-C stops)")
     out = console.new_output()
     # The response ends as lost, its partial text in a panel, before the way out is said.
     assert out.index("· lost ─") < out.index("closed with code 1001")

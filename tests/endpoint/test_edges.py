@@ -250,7 +250,10 @@ def test_a_lost_connection_ends_the_streamed_line_and_shows_the_reason_inert() -
     assert result.returncode == ExitCode.LOST
     assert result.stdout == "partial\n"
     host = url.split("/")[2]
-    assert result.stderr == f"rtc: error: connection to {host} closed with code 4001 (bye �[2J)\n"
+    assert result.stderr == (
+        f"rtc: error: connection to {host} closed with code 4001 (bye �[2J); "
+        "resp_1 unfinished (7 characters received)\n"
+    )
 
 
 async def test_messages_start_on_a_line_of_their_own() -> None:

@@ -60,8 +60,11 @@ async def test_console_survives(mode: str, start: Callable[[str], Console_]) -> 
         console = start(url)
         await console.wait_for("type help")
         console.mark = 0
+        console.shell.reconnect_base = 60  # a recoverable close: retrying waits, the test looks
         console.type("create -i hi --modality text\r")
-        if mode in ("drop", "close_1011", "expired", "stall"):
+        if mode in ("drop", "close_1011", "stall"):
+            await console.wait_for("(try 1 of 6; Ctrl-C stops)")
+        elif mode == "expired":  # not retried by itself: offered
             await console.wait_for("type reconnect for a new session")
         else:
             await console.wait_for("╰")

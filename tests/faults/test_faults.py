@@ -114,6 +114,7 @@ def test_create_under_fault(mode: str, tmp_path: Path) -> None:
     _assert_said(result.stderr, line)
     if mode in ("drop", "close_1011"):
         assert result.stdout == "Hello\n"  # the answer so far is kept, its line ended
+        assert result.stderr.endswith(" unfinished (5 characters received)\n")  # no reconnect
     elif code == OK:
         assert result.stdout.startswith("Hello")
         assert "│ Hello" in result.stdout and "again" not in result.stdout.split("╭")[1]
