@@ -223,6 +223,8 @@ class _Run:
                 received.update.response.request_event_id
             )
             self.watch.feed(received.event, received.t, requested)
+            if self.response is None or self._interrupted():  # its answer streams as it comes
+                self.response = self._our_response()
         if self.job.json_output:
             text = received.text if "\n" not in received.text else events.encode(received.event)
             self.job.stdout.write(text + "\n")
@@ -268,6 +270,8 @@ class _Run:
 
     async def follow(self) -> None:
         """Read events until our response is done (and its rate_limits.updated, briefly)."""
+        if self.response is None:  # paced --audio-in: it may have come while audio was sent
+            self.response = self._our_response()
         while self.response is None or self.response.active or self._interrupted():
             received = await self._receive()
             if self.response is None or self._interrupted():
@@ -282,7 +286,7 @@ class _Run:
         with contextlib.suppress(TimeoutError, ConnectionLost):
             async with asyncio.timeout(RATE_LIMITS_GRACE):
                 while True:
-                    received = await self.session.receive()
+                    received = await self._receive()
                     self.show(received)
                     if received.update.type == Server.rate_limits_updated:
                         break
