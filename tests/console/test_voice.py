@@ -230,3 +230,22 @@ async def test_responses_shows_heard_versus_generated(
     out = flat(await c.line("responses", expect="played"))
     assert "generated N s · played N s" in out  # masked figures; the raw transcript has them
     assert "· played 0.10 s" in c.buffer.getvalue()
+
+
+async def test_ctrl_c_stops_an_answer_that_is_done_but_still_playing(
+    server_url: str,
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    from console_harness import CTRL_C
+
+    c = console_factory(server_url)
+    _, buffer = playing_voice(c)
+    await c.wait_for("type help")
+    await c.line("one two three four", expect="· completed")
+    buffer.pull(2400)  # 100 ms of the 400 ms reached the card
+    c.type(CTRL_C)
+    await c.wait_for("barge-in (Ctrl-C): heard 0.10 s of 0.40 s received")
+    await c.until(lambda: bool(received(c, "conversation.item.truncated")))
+    (truncate,) = sent(c, Client.conversation_item_truncate)
+    assert truncate["audio_end_ms"] == 100
+    assert sent(c, Client.response_cancel) == []  # it had finished: nothing to cancel
