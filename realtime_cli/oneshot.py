@@ -307,6 +307,8 @@ class _Run:
                 received.update.response.request_event_id
             )
             self.watch.feed(received.event, received.t, requested)
+            if self.response is None or self._interrupted():  # its answer streams as it comes
+                self.response = self._our_response()
         if self.job.summary_json:  # one object at the end; errors as notices meanwhile
             error = received.update.error
             if error is not None:
@@ -412,6 +414,8 @@ class _Run:
         """Read events until our response is done (and its rate_limits.updated, briefly). With
         handlers, "our response" moves along the chain of follow-ups until one ends without
         calls (or the loop stops at --max-tool-rounds)."""
+        if self.response is None:  # paced --audio-in: it may have come while audio was sent
+            self.response = self._our_response()
         while (
             self.response is None
             or self.response.active
@@ -438,7 +442,7 @@ class _Run:
         with contextlib.suppress(TimeoutError, ConnectionLost):
             async with asyncio.timeout(RATE_LIMITS_GRACE):
                 while True:
-                    received = await self.session.receive()
+                    received = await self._receive()
                     self.show(received)
                     if received.update.type == Server.rate_limits_updated:
                         break

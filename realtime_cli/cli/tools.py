@@ -44,6 +44,12 @@ def serve(
             metavar="KEY",
         ),
     ] = None,
+    vad: Annotated[
+        Literal["energy", "webrtc"],
+        typer.Option(
+            "--vad", help="Speech detector for server_vad: energy (stdlib) or webrtc (audio extra)."
+        ),
+    ] = "energy",
 ) -> None:
     """Run the built-in local Realtime server (GA protocol, deterministic model).
 
@@ -55,12 +61,20 @@ def serve(
 
     from realtime_cli.server.app import serve_forever
 
+    if vad == "webrtc":
+        from realtime_cli.server.vad_webrtc import HINT, available
+
+        if not available():
+            raise UsageError(HINT)
+
     def announce(url: str) -> None:
         sys.stdout.write(url + "\n")
         sys.stdout.flush()
 
     try:
-        asyncio.run(_until_signalled(serve_forever(host, port, token_delay_ms, api_key, announce)))
+        asyncio.run(
+            _until_signalled(serve_forever(host, port, token_delay_ms, api_key, announce, vad))
+        )
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -306,6 +306,9 @@ class Repl:
             self._last_ctrl_c = 0.0
             self.shell.spawn(actions.interrupt(self.shell))
             return
+        if self.shell.voice is not None and self.shell.voice.barge_in("Ctrl-C"):
+            self._last_ctrl_c = 0.0  # an answer done streaming but still playing: stop it
+            return
         buffer = event.app.current_buffer
         if buffer.text:
             self._last_ctrl_c = 0.0

@@ -61,6 +61,8 @@ class Voice:
         self.player: Player | None = None
         self.sending: asyncio.Task[None] | None = None
         self.mic: Mic | None = None
+        # Responses stopped by a barge-in: their late deltas must not start playing again.
+        self._stopped: set[str] = set()
         self.mic_opener: Opener | None = None  # tests: a fake input device at the Mic's seam
         self._mic_queue: asyncio.Queue[bytes | None] | None = None
         shell.listeners.append(self.on_received)
@@ -107,7 +109,7 @@ class Voice:
 
         buffer = self.player.buffer
         chunk = _delta_bytes(event)
-        if chunk is None:
+        if chunk is None or response_id in self._stopped:
             return
         if buffer.response_id != response_id:
             item_id = text(event.get("item_id")) or None
@@ -137,6 +139,7 @@ class Voice:
         ):
             return False
         played = buffer.stop()  # at once: the rest of the buffered audio is dropped
+        self._stopped.add(response_id)
         received = buffer.received_ms
         buffer.response_id = None
         if response is not None:

@@ -131,9 +131,10 @@ class _Connection:
 
 
 class _App:
-    def __init__(self, delay_s: float, api_key: str | None) -> None:
+    def __init__(self, delay_s: float, api_key: str | None, vad: str = "energy") -> None:
         self.delay_s = delay_s
         self.api_key = api_key
+        self.vad = vad
 
     async def handle(self, ws: ServerConnection) -> None:
         request = ws.request
@@ -145,7 +146,7 @@ class _App:
                 await ws.send(encode(admitted.event))
                 await ws.close(admitted.code, admitted.reason)
             return
-        await _Connection(ws, Session(admitted), self.delay_s).run()
+        await _Connection(ws, Session(admitted, vad=self.vad), self.delay_s).run()
 
 
 def _url(host: str, bound: str, port: int) -> str:
@@ -161,12 +162,13 @@ async def running(
     port: int = 0,
     token_delay_ms: float = 20,
     api_key: str | None = None,
+    vad: str = "energy",
 ) -> AsyncIterator[LocalServer]:
     """Serve on ``host:port`` (0: any free port) while the block runs.
 
     On exit, open connections are closed with 1001 (going away) and their handlers awaited.
     """
-    app = _App(max(0.0, token_delay_ms) / 1000, api_key)
+    app = _App(max(0.0, token_delay_ms) / 1000, api_key, vad)
     async with serve(
         app.handle,
         host,
@@ -186,9 +188,10 @@ async def serve_forever(
     token_delay_ms: float,
     api_key: str | None,
     announce: Callable[[str], None],
+    vad: str = "energy",
 ) -> None:
     """Runs until cancelled; calls announce(url) once listening (the CLI prints it as the first
     stdout line)."""
-    async with running(host, port, token_delay_ms, api_key) as server:
+    async with running(host, port, token_delay_ms, api_key, vad) as server:
         announce(server.url)
         await asyncio.get_running_loop().create_future()

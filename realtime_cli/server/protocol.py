@@ -54,11 +54,13 @@ class Session:
     """One client's session: its configuration, the conversation, the input audio buffer and the
     responses in flight."""
 
-    def __init__(self, model: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, model: str, clock: Callable[[], float] = time.time, vad: str = "energy"
+    ) -> None:
         self.config = default_session(model, clock())
         self.conversation = Conversation()
         self.buffer = bytearray()
-        self.listener = Listener()  # server VAD: where the buffer is in audio time
+        self.listener = Listener(vad)  # server VAD: where the buffer is in audio time
         self.responses: list[Response] = []  # unfinished, oldest first
         self._started: list[Response] = []
         self._audio_sent = False

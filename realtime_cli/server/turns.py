@@ -43,7 +43,8 @@ def transcription_events(item_id: str, transcript: str, seconds: float) -> list[
 
 
 class Listener:
-    def __init__(self) -> None:
+    def __init__(self, detector: str = "energy") -> None:
+        self.detector = detector  # "energy" (default, stdlib) or "webrtc" (the audio extra)
         self.heard = 0  # bytes appended in this session (audio time, in the current format)
         self.buffer_start = 0  # audio time of the buffer's first byte, in bytes
         self.vad: EnergyVad | None = None
@@ -65,7 +66,12 @@ class Listener:
         if self.vad is None or config != self._vad_config:
             self._vad_config = dict(config)
             start = self.ms(self.heard, format_type)
-            self.vad = EnergyVad(VadSettings.of(config), audio.sample_rate(format_type), start)
+            kind = EnergyVad
+            if self.detector == "webrtc":
+                from realtime_cli.server.vad_webrtc import WebRtcVad
+
+                kind = WebRtcVad
+            self.vad = kind(VadSettings.of(config), audio.sample_rate(format_type), start)
             self.vad.reset(self.ms(self.buffer_start, format_type))
         return self.vad
 

@@ -3,6 +3,7 @@ live playback through a fake device at the player's seam, and barge-in."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import wave
@@ -230,3 +231,44 @@ async def test_responses_shows_heard_versus_generated(
     out = flat(await c.line("responses", expect="played"))
     assert "generated N s · played N s" in out  # masked figures; the raw transcript has them
     assert "· played 0.10 s" in c.buffer.getvalue()
+
+
+async def test_ctrl_c_stops_an_answer_that_is_done_but_still_playing(
+    server_url: str,
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    from console_harness import CTRL_C
+
+    c = console_factory(server_url)
+    _, buffer = playing_voice(c)
+    await c.wait_for("type help")
+    await c.line("one two three four", expect="· completed")
+    buffer.pull(2400)  # 100 ms of the 400 ms reached the card
+    c.type(CTRL_C)
+    await c.wait_for("barge-in (Ctrl-C): heard 0.10 s of 0.40 s received")
+    await c.until(lambda: bool(received(c, "conversation.item.truncated")))
+    (truncate,) = sent(c, Client.conversation_item_truncate)
+    assert truncate["audio_end_ms"] == 100
+    assert sent(c, Client.response_cancel) == []  # it had finished: nothing to cancel
+
+
+async def test_late_deltas_of_an_interrupted_answer_are_not_played(
+    local_server: Callable[..., str],
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    c = console_factory(local_server(token_delay_ms=100))
+    voice, buffer = playing_voice(c)
+    await c.wait_for("type help")
+    await c.line("create " + json.dumps(" ".join(["word"] * 100)))
+    await c.until(lambda: buffer.received_ms >= 200)
+    interrupted = buffer.response_id
+    assert interrupted is not None and voice.barge_in("test")
+    late = {
+        "type": "response.output_audio.delta",
+        "response_id": interrupted,
+        "item_id": "item_late",
+        "content_index": 0,
+        "delta": base64.b64encode(tone(440, 100)).decode(),
+    }
+    voice._play(interrupted, late, "audio/pcm")  # a delta sent before the server saw the cancel
+    assert buffer.response_id is None and buffer.pull(2400) == b""  # nothing of it plays again

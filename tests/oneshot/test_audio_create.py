@@ -42,6 +42,15 @@ def test_speech_in_reply_out_with_and_without_the_extra(tmp_path: Path, server_u
         assert rate == 24_000 and seconds > 0.3
 
 
+def test_paced_audio_whose_answer_ends_while_silence_is_still_sent(
+    tmp_path: Path, server_url: str
+) -> None:
+    clip = write(tmp_path / "t.wav", tone(440, 300) + silence(100), 24_000)
+    result = rtc("create", "--audio-in", str(clip), "--url", server_url, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("I heard 0.5 seconds of audio.\n")  # tone + 200 ms silence
+
+
 def test_json_shows_the_appends_turn_and_response(tmp_path: Path, server_url: str) -> None:
     clip = write(tmp_path / "t.wav", tone(440, 600, 16_000) + silence(100, 16_000), 16_000)
     result = rtc("create", "--audio-in", str(clip), "--fast", "--json", "--url", server_url)

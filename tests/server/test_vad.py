@@ -15,6 +15,7 @@ from sounds import silence, speak, speech_bounds, tone
 
 from realtime_cli.audio import codecs
 from realtime_cli.audio.files import read_clip
+from realtime_cli.audio.resample import resample_stdlib
 from realtime_cli.protocol.events import Server
 from realtime_cli.server.vad import EnergyVad, Turn, VadSettings
 
@@ -195,3 +196,32 @@ def test_a_manual_commit_still_works_with_vad_on(server_url: str) -> None:
         assert c.expect(Server.input_audio_buffer_speech_started)["audio_start_ms"] == 0
         c.send({"type": "input_audio_buffer.commit"})
         assert c.expect(Server.input_audio_buffer_committed)
+
+
+@pytest.mark.parametrize("rate", [24_000, 8_000])
+def test_webrtc_detector_is_a_choice_with_the_same_turn_rules(rate: int, tmp_path: Path) -> None:
+    pytest.importorskip("webrtcvad")
+    from realtime_cli.server.vad_webrtc import WebRtcVad
+
+    settings = VadSettings.of(vad(prefix_padding_ms=0, silence_duration_ms=500))
+    clip = read_clip(speak(tmp_path / "s.wav", "Hello there, this is a test of the voice path."))
+    pcm = resample_stdlib(clip.pcm16, clip.rate, rate)
+    start, end = speech_bounds(pcm, rate)
+    turns = WebRtcVad(settings, rate).feed(silence(500, rate) + pcm + silence(800, rate))
+    assert [t.kind for t in turns] == ["started", "stopped"]
+    assert turns[0].ms == pytest.approx(500 + start, abs=100)
+    # WebRTC hears the speech's quiet tail (below -45 dBFS) a frame or few longer.
+    assert turns[1].ms == pytest.approx(500 + end + 500, abs=160)
+
+
+def test_serve_with_webrtc_without_the_extra_is_one_line(tmp_path: Path) -> None:
+    from cli_run import rtc
+
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "webrtcvad.py").write_text("raise ImportError('not installed')\n")
+    result = rtc("serve", "--port", "0", "--vad", "webrtc", env={"PYTHONPATH": str(blocked)})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "rtc: error: --vad webrtc needs the audio extra: pip install 'realtime-cli[audio]'\n"
+    )
