@@ -18,7 +18,7 @@ TOOL = {
 def test_pipe_waits_for_a_slow_handler_and_the_follow_up(tmp_path: Path) -> None:
     handler = tmp_path / "slow.py"
     # Slower than --idle-timeout: a handler at work is not an idle server.
-    handler.write_text("import sys, time\nq = sys.stdin.read()\ntime.sleep(1)\nprint('found', q)\n")
+    handler.write_text("import sys, time\nq = sys.stdin.read()\ntime.sleep(2)\nprint('found', q)\n")
     lines = [
         {
             "type": "conversation.item.create",
@@ -33,7 +33,7 @@ def test_pipe_waits_for_a_slow_handler_and_the_follow_up(tmp_path: Path) -> None
     result = rtc(
         "pipe",
         "--idle-timeout",
-        "0.3",
+        "1",
         "--tool-handler",
         f"lookup={sys.executable} {handler}",
         stdin="".join(json.dumps(line) + "\n" for line in lines),
