@@ -63,3 +63,20 @@ def test_pipe_reports_a_failed_handler_and_goes_on(tmp_path: Path) -> None:
     done = [json.loads(x) for x in result.stdout.splitlines() if '"response.done"' in x]
     assert len(done) == 2
     assert "exited with status 4" in done[1]["response"]["output"][0]["content"][0]["text"]
+
+
+def test_bare_rtc_with_stdin_runs_the_handlers_too(tmp_path: Path) -> None:
+    lines = [
+        {
+            "type": "response.create",
+            "response": {"tools": [TOOL], "tool_choice": "required", "output_modalities": ["text"]},
+        },
+    ]
+    result = rtc(
+        "--tool-handler",
+        f"lookup={sys.executable} -c 'print(42)'",
+        stdin="".join(json.dumps(line) + "\n" for line in lines),
+    )
+    assert result.returncode == 0, result.stderr
+    done = [json.loads(x) for x in result.stdout.splitlines() if '"response.done"' in x]
+    assert done[-1]["response"]["output"][0]["content"][0]["text"] == "42"
