@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from realtime_cli.audio.takes import Takes
     from realtime_cli.protocol.tool_loop import ToolCall
     from realtime_cli.render import EventRows, RichConsole
+    from realtime_cli.render.tool_steps import StepLine
     from realtime_cli.session.audio_in import TurnWatch
     from realtime_cli.session.tool_driver import Step, ToolDriver
 
@@ -467,15 +468,21 @@ class _Run:
             return  # --json: the events on stdout show the loop
         line = step_text(step, max_rounds=self.job.max_tool_rounds)
         if line is not None:
-            if self.say.console is not None:
-                self.say.line.end()
-                self.say.console.print(line)
-            else:
-                self.say(line.plain)
+            self.print_text(line)
+
+    def print_text(self, line: StepLine) -> None:
+        """A line of rtc's on stderr: styled for a person, plain with --json."""
+        if self.say.console is not None:
+            self.say.line.end()
+            self.say.console.print(line)
+        else:
+            self.say(line.plain)
 
     async def approve(self, call: ToolCall) -> bool:
-        """--tool-approve: ask on stderr, read the answer from the terminal (or stdin)."""
-        self.say(f"rtc: run the handler for {call.name} with {call.arguments}? [y/N]")
+        """--tool-approve: ask on stderr, read y/N from stdin (a closed stdin declines)."""
+        from realtime_cli.render.tool_steps import approval_text
+
+        self.print_text(approval_text(call.name, call.arguments))
         answer = await asyncio.to_thread(_read_answer)
         return answer.strip().lower() in ("y", "yes")
 
@@ -645,12 +652,8 @@ class _Run:
 
 
 def _read_answer() -> str:
-    """A line from the terminal when there is one (stdin may carry something else)."""
-    try:
-        with open("/dev/tty", encoding="utf-8") as tty:
-            return tty.readline()
-    except OSError:
-        return sys.stdin.readline()
+    """A line from stdin (``rtc create`` reads nothing else from it); at its end: no."""
+    return sys.stdin.readline()
 
 
 async def run_create(job: CreateJob) -> ExitCode:

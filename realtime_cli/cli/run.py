@@ -84,7 +84,16 @@ def _root(
             )
         from realtime_cli.pipe.run import PipeJob, run_pipe
 
-        raise typer.Exit(asyncio.run(run_pipe(PipeJob(endpoint, record=recorder))))
+        # Pipe mode runs the same handlers (no one to ask: --no-tool-approve does not apply).
+        loop = tool_loop_fields(
+            {
+                **tools,
+                "tool_handlers": [*profile_handlers(connection), *(tools["tool_handlers"] or ())],
+                "tool_approve": False,
+            }
+        )
+        loop.pop("tool_approve")
+        raise typer.Exit(asyncio.run(run_pipe(PipeJob(endpoint, record=recorder, **loop))))
 
 
 @app.command(epilog=EXIT_CODES_HELP)

@@ -10,6 +10,15 @@ from realtime_cli.render.safe import one_line
 from realtime_cli.session.tool_driver import Step
 
 _ARGS_SHOWN = 200
+StepLine = Text  # what the front ends print (they do not import rich themselves)
+
+
+def approval_text(name: str, arguments: str) -> Text:
+    """``--tool-approve``'s question (server text as plain text, never markup)."""
+    return Text(
+        f"rtc: run the handler for {one_line(name)} with {one_line(arguments, _ARGS_SHOWN)}? [y/N]",
+        style="bold yellow",
+    )
 
 
 def step_text(step: Step, *, max_rounds: int | None = None) -> Text | None:

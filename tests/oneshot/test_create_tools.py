@@ -256,3 +256,14 @@ def test_a_bad_tool_handlers_table_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "tool_handlers must be a table of commands" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_tool_approve_asks_and_a_no_tells_the_model(server_url: str, tmp_path: Path) -> None:
+    args = ["create", "call f and g", "--tool", "f()", "--tool", "g()", "--modality", "text",
+            "--tool-approve", "--tool-handler", script(tmp_path, "f", "print('ran f')"),
+            "--tool-handler", script(tmp_path, "g", "print('ran g')"), "--url", server_url]  # fmt: skip
+    result = rtc(*args, stdin="y\nn\n")
+    assert result.returncode == 0, result.stderr
+    assert "rtc: run the handler for f with {}? [y/N]" in result.stderr
+    assert "rtc: run the handler for g with {}? [y/N]" in result.stderr
+    assert 'ran f {"error": "the user declined to run this tool"}' in result.stdout

@@ -18,7 +18,7 @@ TOOL = {
 def test_pipe_waits_for_a_slow_handler_and_the_follow_up(tmp_path: Path) -> None:
     handler = tmp_path / "slow.py"
     # Slower than --idle-timeout: a handler at work is not an idle server.
-    handler.write_text("import sys, time\nq = sys.stdin.read()\ntime.sleep(1)\nprint('found', q)\n")
+    handler.write_text("import sys, time\nq = sys.stdin.read()\ntime.sleep(2)\nprint('found', q)\n")
     lines = [
         {
             "type": "conversation.item.create",
@@ -33,7 +33,7 @@ def test_pipe_waits_for_a_slow_handler_and_the_follow_up(tmp_path: Path) -> None
     result = rtc(
         "pipe",
         "--idle-timeout",
-        "0.3",
+        "1",
         "--tool-handler",
         f"lookup={sys.executable} {handler}",
         stdin="".join(json.dumps(line) + "\n" for line in lines),
@@ -63,3 +63,20 @@ def test_pipe_reports_a_failed_handler_and_goes_on(tmp_path: Path) -> None:
     done = [json.loads(x) for x in result.stdout.splitlines() if '"response.done"' in x]
     assert len(done) == 2
     assert "exited with status 4" in done[1]["response"]["output"][0]["content"][0]["text"]
+
+
+def test_bare_rtc_with_stdin_runs_the_handlers_too(tmp_path: Path) -> None:
+    lines = [
+        {
+            "type": "response.create",
+            "response": {"tools": [TOOL], "tool_choice": "required", "output_modalities": ["text"]},
+        },
+    ]
+    result = rtc(
+        "--tool-handler",
+        f"lookup={sys.executable} -c 'print(42)'",
+        stdin="".join(json.dumps(line) + "\n" for line in lines),
+    )
+    assert result.returncode == 0, result.stderr
+    done = [json.loads(x) for x in result.stdout.splitlines() if '"response.done"' in x]
+    assert done[-1]["response"]["output"][0]["content"][0]["text"] == "42"
