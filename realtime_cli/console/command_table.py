@@ -82,7 +82,7 @@ COMMANDS: dict[str, Spec] = {
         examples=('raw {"type": "response.create", "response": {"new_field": 1}}',),
         takes_options=True,
     ),
-    "items": Spec("items", "list the conversation items"),
+    "items": Spec("items", "list the conversation items", examples=("items",)),
     "delete": Spec(
         "delete ITEM_ID [--force]",
         "send conversation.item.delete",
@@ -97,7 +97,9 @@ COMMANDS: dict[str, Spec] = {
         positionals=1,
         examples=("retrieve item_ABC",),
     ),
-    "responses": Spec("responses", "a table of every response in this session"),
+    "responses": Spec(
+        "responses", "a table of every response in this session", examples=("responses",)
+    ),
     "events": Spec(
         "events [--type GLOB] [--last N]",
         "list the event log (sent → and received ←)",
@@ -105,13 +107,34 @@ COMMANDS: dict[str, Spec] = {
             Opt("--type", "GLOB", "only types matching GLOB, e.g. 'response.*'"),
             Opt("--last", "N", "how many (default 30)"),
         ),
+        examples=("events --type 'response.*' --last 10", "events --last 5"),
     ),
-    "show": Spec("show ID", "the full JSON of an event (event_id), item or response", (), 1),
-    "view": Spec("view events|responses|quiet", "what to print as events arrive", (), 1),
-    "reconnect": Spec("reconnect", "close this connection and open a new session"),
-    "clear": Spec("clear", "clear the screen (events and show still list what scrolled away)"),
-    "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
-    "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
+    "show": Spec(
+        "show ID",
+        "the full JSON of an event (event_id), item or response",
+        (),
+        1,
+        examples=("show resp_ABC", "show rtc_2", "show item_ABC"),
+    ),
+    "view": Spec(
+        "view events|responses|quiet",
+        "what to print as events arrive",
+        (),
+        1,
+        examples=("view responses",),
+    ),
+    "reconnect": Spec(
+        "reconnect", "close this connection and open a new session", examples=("reconnect",)
+    ),
+    "clear": Spec(
+        "clear",
+        "clear the screen (events and show still list what scrolled away)",
+        examples=("clear",),
+    ),
+    "help": Spec("help [COMMAND]", "this help, or one command's", (), 1, examples=("help create",)),
+    "quit": Spec(
+        "quit", "close the session (code 1000) and leave; also exit, Ctrl-D", examples=("quit",)
+    ),
 }
 ALIASES = {"exit": "quit"}
 HELP_FLAGS = ("--help", "-h")  # after any command: that command's help
