@@ -347,6 +347,10 @@ async def run_repl(
     if console is None:
         if input is None and not sys.stdin.isatty():
             raise UsageError("rtc repl needs a terminal; for scripts use rtc create")
+        if input is None and os.environ.get("TERM") == "dumb":  # no cursor movement: line mode
+            from realtime_cli.console.dumb import run_dumb
+
+            return await run_dumb(endpoint, view=view, token_delay_ms=token_delay_ms, record=record)
         with patch_stdout(raw=True):
             out = console_for_repl(sys.stdout)
             return await _run(endpoint, view, out, input, output, path, token_delay_ms, record)
