@@ -50,12 +50,22 @@ def serve(
             "--vad", help="Speech detector for server_vad: energy (stdlib) or webrtc (audio extra)."
         ),
     ] = "energy",
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="Log each connection and client event on stderr, one line each; -vv: server"
+            " events too.",
+        ),
+    ] = 0,
 ) -> None:
     """Run the built-in local Realtime server (GA protocol, deterministic model).
 
     The first line on stdout is the URL to connect to. Stop with Ctrl-C.
 
-    Example: rtc serve --port 0 --token-delay-ms 50
+    Example: rtc serve --port 0 --token-delay-ms 50 -v
     """
     import asyncio
 
@@ -70,11 +80,19 @@ def serve(
     def announce(url: str) -> None:
         sys.stdout.write(url + "\n")
         sys.stdout.flush()
+        if host in ("", "0.0.0.0", "::"):
+            log(f"listening on every interface ({host or 'all'}); from another machine use this"
+                " machine's name or address instead of the loopback above")  # fmt: skip
 
+    def log(line: str) -> None:
+        import time
+
+        sys.stderr.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+        sys.stderr.flush()
+
+    work = serve_forever(host, port, token_delay_ms, api_key, announce, vad, log, verbose)
     try:
-        asyncio.run(
-            _until_signalled(serve_forever(host, port, token_delay_ms, api_key, announce, vad))
-        )
+        asyncio.run(_until_signalled(work))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -84,15 +84,26 @@ COMMANDS: dict[str, Spec] = {
         examples=("audio question.wav", "audio ~/hello.mp3 --fast"),
     ),
     "save": Spec(
-        "save RESPONSE_ID FILE.wav", "write a response's output audio to a WAV file", (), 2
+        "save RESPONSE_ID FILE.wav",
+        "write a response's output audio to a WAV file",
+        (),
+        2,
+        examples=("save resp_ABC reply.wav",),
     ),
-    "play": Spec("play RESPONSE_ID", "play a response's audio (needs the audio extra)", (), 1),
+    "play": Spec(
+        "play RESPONSE_ID",
+        "play a response's audio (needs the audio extra)",
+        (),
+        1,
+        examples=("play resp_ABC",),
+    ),
     "mic": Spec(
         "mic [on|off]",
         "the microphone (audio extra): push-to-talk without turn detection, else hands-free;"
         " Ctrl-T toggles",
         (),
         1,
+        examples=("mic on", "mic off"),
     ),
     "raw": Spec(
         "raw {JSON}",
@@ -101,7 +112,7 @@ COMMANDS: dict[str, Spec] = {
         examples=('raw {"type": "response.create", "response": {"new_field": 1}}',),
         takes_options=True,
     ),
-    "items": Spec("items", "list the conversation items"),
+    "items": Spec("items", "list the conversation items", examples=("items",)),
     "delete": Spec(
         "delete ITEM_ID [--force]",
         "send conversation.item.delete",
@@ -120,6 +131,7 @@ COMMANDS: dict[str, Spec] = {
         "responses [--totals]",
         "a table of every response in this session",
         (Opt("--totals", None, "the session's totals: responses by status, tokens, cost"),),
+        examples=("responses", "responses --totals"),
     ),
     "events": Spec(
         "events [--type GLOB] [--last N]",
@@ -128,10 +140,34 @@ COMMANDS: dict[str, Spec] = {
             Opt("--type", "GLOB", "only types matching GLOB, e.g. 'response.*'"),
             Opt("--last", "N", "how many (default 30)"),
         ),
+        examples=("events --type 'response.*' --last 10", "events --last 5"),
     ),
-    "show": Spec("show ID", "the full JSON of an event (event_id), item or response", (), 1),
-    "view": Spec("view events|responses|quiet", "what to print as events arrive", (), 1),
-    "reconnect": Spec("reconnect", "close this connection and open a new session"),
+    "show": Spec(
+        "show ID",
+        "the full JSON of an event (event_id), item or response",
+        (),
+        1,
+        examples=("show resp_ABC", "show rtc_2", "show item_ABC"),
+    ),
+    "view": Spec(
+        "view events|responses|quiet",
+        "what to print as events arrive",
+        (),
+        1,
+        examples=("view responses",),
+    ),
+    "reconnect": Spec(
+        "reconnect", "close this connection and open a new session", examples=("reconnect",)
+    ),
+    "clear": Spec(
+        "clear",
+        "clear the screen (events and show still list what scrolled away)",
+        examples=("clear",),
+    ),
+    "help": Spec("help [COMMAND]", "this help, or one command's", (), 1, examples=("help create",)),
+    "quit": Spec(
+        "quit", "close the session (code 1000) and leave; also exit, Ctrl-D", examples=("quit",)
+    ),
     # -- the tool loop (issue 13) --
     "tool-output": Spec(
         "tool-output [--no-create] CALL_ID TEXT|@FILE|{JSON}",
@@ -140,24 +176,29 @@ COMMANDS: dict[str, Spec] = {
         2,
         examples=("tool-output call_abc Sunny, 21 C", 'tool-output call_abc {"temp": 21}'),
     ),
-    "calls": Spec("calls", "the pending function calls with their arguments (and MCP requests)"),
+    "calls": Spec(
+        "calls",
+        "the pending function calls with their arguments (and MCP requests)",
+        examples=("calls",),
+    ),
     "approve": Spec(
         "approve ID",
         "run the handler of a call waiting for approval; or approve an MCP request",
         positionals=1,
+        examples=("approve call_abc", "approve mcpr_abc"),
     ),
     "deny": Spec(
         "deny ID",
         "do not run that handler (the model hears so); or deny an MCP request",
         positionals=1,
+        examples=("deny call_abc",),
     ),
     # -- end of the tool loop's commands --
     "replay-items": Spec(
-        "replay-items", "after a reconnect: re-create the earlier text messages, in order"
+        "replay-items",
+        "after a reconnect: re-create the earlier text messages, in order",
+        examples=("replay-items",),
     ),
-    "clear": Spec("clear", "clear the screen (events and show still list what scrolled away)"),
-    "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
-    "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
 }
 ALIASES = {"exit": "quit"}
 HELP_FLAGS = ("--help", "-h")  # after any command: that command's help

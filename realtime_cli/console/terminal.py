@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.enums import DEFAULT_BUFFER
@@ -35,6 +36,8 @@ from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.layout.controls import BufferControl
+from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.output import Output
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import clear
@@ -53,7 +56,7 @@ from realtime_cli.console.tool_calls import ConsoleTools, ToolSettings, tools_of
 from realtime_cli.console.voice import Voice, VoiceOptions
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode, RtcError, UsageError
-from realtime_cli.render import RichConsole, console_for_repl
+from realtime_cli.render import RichConsole, console_for_repl, note
 from realtime_cli.session.client import Session
 from realtime_cli.session.handlers import Handlers
 from realtime_cli.session.recording import Recorder
@@ -195,6 +198,30 @@ class Repl:
             input=input,
             output=output,
         )
+        # A line taller than the screen (a big paste) would scroll the prompt's own drawing off
+        # the top, where it can no longer be erased: copies of it and of the toolbar stayed in
+        # the scrollback and the line itself was lost. The input scrolls inside a window that
+        # fits instead, and such a line is printed whole into the scrollback once sent.
+        self._tall_line = False
+        for window in self.prompt.app.layout.find_all_windows():
+            control = window.content
+            if isinstance(control, BufferControl) and control.buffer is self.prompt.default_buffer:
+                window.height = self._input_height
+        accept = self.prompt.default_buffer.accept_handler
+        assert accept is not None
+
+        def accept_tall(buffer: Buffer) -> bool:
+            if buffer.document.line_count > (self._input_height().max or 1):
+                self._tall_line = True
+                self.prompt.app.erase_when_done = True
+            return accept(buffer)
+
+        self.prompt.default_buffer.accept_handler = accept_tall
+
+    def _input_height(self) -> Dimension:
+        rows = self.prompt.app.output.get_size().rows
+        live = sum(text.count("\n") for _, text in self._drawn()[0])
+        return Dimension(max=max(1, rows - live - 2))
 
     # -- what is drawn ----------------------------------------------------------------------------
 
@@ -354,6 +381,11 @@ class Repl:
                 return ExitCode.OK
             except KeyboardInterrupt:  # Ctrl-C twice on an empty line
                 return ExitCode.INTERRUPTED
+            if self._tall_line:  # its drawing was erased: the whole line goes in the scrollback
+                self._tall_line = False
+                self.prompt.app.erase_when_done = False
+                self.shell.rows.flush()
+                self.shell.out.print(note(PROMPT + line, "bold"), soft_wrap=True)
             action = await self.shell.execute(line)
             self.executed += 1
             if action is Action.QUIT:
@@ -429,6 +461,10 @@ async def run_repl(
     if console is None:
         if input is None and not sys.stdin.isatty():
             raise UsageError("rtc repl needs a terminal; for scripts use rtc create")
+        if input is None and os.environ.get("TERM") == "dumb":  # no cursor movement: line mode
+            from realtime_cli.console.dumb import run_dumb
+
+            return await run_dumb(endpoint, view=view, token_delay_ms=token_delay_ms, record=record)
         with patch_stdout(raw=True):
             out = console_for_repl(sys.stdout)
             return await _run(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -71,10 +72,13 @@ def _offered_protocols(headers: Headers) -> list[str]:
 class _Connection:
     """One client socket and its session. Cancelling ``run`` is safe: it stops its tasks."""
 
-    def __init__(self, ws: ServerConnection, session: Session, delay_s: float) -> None:
+    def __init__(
+        self, ws: ServerConnection, session: Session, delay_s: float, log: _Log | None = None
+    ) -> None:
         self.ws = ws
         self.session = session
         self.delay_s = delay_s
+        self.log = log
         self.outbox: asyncio.Queue[JSON] = asyncio.Queue()
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -87,6 +91,8 @@ class _Connection:
     async def write(self) -> None:
         while True:
             item = await self.outbox.get()
+            if self.log is not None and self.log.verbosity > 1:
+                self.log.event(self.ws, "→", item)
             try:
                 await self.ws.send(encode(item))
             except ConnectionClosed:
@@ -116,6 +122,8 @@ class _Connection:
         try:
             self.post(self.session.open())
             async for frame in self.ws:
+                if self.log is not None:
+                    self.log.frame(self.ws, frame)
                 self.post(self._answer(frame))
                 for response in self.session.take_started():
                     task = asyncio.create_task(self.advance(response))
@@ -130,11 +138,51 @@ class _Connection:
             await asyncio.gather(*pending, return_exceptions=True)
 
 
+class _Log:
+    """``rtc serve -v``: a line per connection and per client event, ``-vv`` per server event
+    too, so whoever debugs their own client sees what the server received. Keys are never
+    logged (only the path and the event types and ids)."""
+
+    def __init__(self, verbosity: int, write: Callable[[str], None]) -> None:
+        self.verbosity = verbosity
+        self.write = write
+        self.numbers: dict[int, int] = {}
+
+    def _number(self, ws: ServerConnection) -> int:
+        return self.numbers.setdefault(id(ws), len(self.numbers) + 1)
+
+    def opened(self, ws: ServerConnection, path: str) -> None:
+        peer = ws.remote_address
+        where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.write(f"#{self._number(ws)} connected from {where} {path.partition('?')[0]}")
+
+    def closed(self, ws: ServerConnection) -> None:
+        self.write(f"#{self._number(ws)} closed ({ws.close_code or 'no close frame'})")
+        self.numbers.pop(id(ws), None)
+
+    def frame(self, ws: ServerConnection, frame: str | bytes) -> None:
+        try:
+            event = json.loads(frame)
+        except (ValueError, RecursionError):
+            event = None
+        if isinstance(event, dict):
+            self.event(ws, "←", event)
+        else:
+            self.write(f"#{self._number(ws)} ← not a JSON object ({len(frame)} bytes)")
+
+    def event(self, ws: ServerConnection, arrow: str, event: JSON) -> None:
+        bits = [str(event.get("type"))[:80], str(event.get("event_id") or "")[:40]]
+        self.write(f"#{self._number(ws)} {arrow} " + " ".join(b for b in bits if b))
+
+
 class _App:
-    def __init__(self, delay_s: float, api_key: str | None, vad: str = "energy") -> None:
+    def __init__(
+        self, delay_s: float, api_key: str | None, vad: str = "energy", log: _Log | None = None
+    ) -> None:
         self.delay_s = delay_s
         self.api_key = api_key
         self.vad = vad
+        self.log = log
 
     async def handle(self, ws: ServerConnection) -> None:
         request = ws.request
@@ -146,11 +194,19 @@ class _App:
                 await ws.send(encode(admitted.event))
                 await ws.close(admitted.code, admitted.reason)
             return
-        await _Connection(ws, Session(admitted, vad=self.vad), self.delay_s).run()
+        if self.log is not None:
+            self.log.opened(ws, request.path)
+        try:
+            await _Connection(ws, Session(admitted, vad=self.vad), self.delay_s, self.log).run()
+        finally:
+            if self.log is not None:
+                self.log.closed(ws)
 
 
 def _url(host: str, bound: str, port: int) -> str:
-    shown = host if host in _ANY_ADDRESS else bound
+    # Listening on every interface: 0.0.0.0 is no address to connect to; this machine's
+    # loopback is (from elsewhere, use this machine's name or address instead).
+    shown = ("::1" if ":" in bound else "127.0.0.1") if host in _ANY_ADDRESS else bound
     if ":" in shown:
         shown = f"[{shown}]"
     return f"ws://{shown}:{port}/v1/realtime"
@@ -163,12 +219,15 @@ async def running(
     token_delay_ms: float = 20,
     api_key: str | None = None,
     vad: str = "energy",
+    log: Callable[[str], None] | None = None,
+    verbosity: int = 0,
 ) -> AsyncIterator[LocalServer]:
     """Serve on ``host:port`` (0: any free port) while the block runs.
 
     On exit, open connections are closed with 1001 (going away) and their handlers awaited.
     """
-    app = _App(max(0.0, token_delay_ms) / 1000, api_key, vad)
+    logger = _Log(verbosity, log) if log is not None and verbosity > 0 else None
+    app = _App(max(0.0, token_delay_ms) / 1000, api_key, vad, logger)
     async with serve(
         app.handle,
         host,
@@ -189,9 +248,11 @@ async def serve_forever(
     api_key: str | None,
     announce: Callable[[str], None],
     vad: str = "energy",
+    log: Callable[[str], None] | None = None,
+    verbosity: int = 0,
 ) -> None:
     """Runs until cancelled; calls announce(url) once listening (the CLI prints it as the first
     stdout line)."""
-    async with running(host, port, token_delay_ms, api_key, vad) as server:
+    async with running(host, port, token_delay_ms, api_key, vad, log, verbosity) as server:
         announce(server.url)
         await asyncio.get_running_loop().create_future()

@@ -43,3 +43,14 @@ def test_a_sleep_without_seconds_says_so() -> None:
     result = rtc("pipe", "--local", stdin='{"rtc": "sleep"}\n')
     assert 'sleep needs "seconds", e.g. {"rtc": "sleep", "seconds": 0.5}' in result.stderr
     assert "None" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["create", "repl", "pipe", "serve", "replay", "export", "doctor", "config", "completions",
+     "profile list", "profile show", "profile add"],
+)  # fmt: skip
+def test_every_command_help_has_an_example(command: str) -> None:
+    result = rtc(*command.split(), "--help", env={"COLUMNS": "200"})
+    example = result.stdout.partition("Example:")[2]
+    assert f"rtc {command}" in example, result.stdout

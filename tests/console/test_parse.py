@@ -299,3 +299,12 @@ def test_toolbar_fits_the_width_dropping_the_least_useful_first() -> None:
     assert text(toolbar_fragments(idle, 100)) == (
         " ● disconnected · example.com · expired · help · Tab · Ctrl-D quits"
     )
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    from realtime_cli.console.command_table import COMMANDS
+
+    for name in COMMANDS:
+        sections = dict(help_sections(name))
+        assert sections.get("examples"), name
+        assert all(example.split()[0] == name for example, _ in sections["examples"]), name
