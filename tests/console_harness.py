@@ -31,6 +31,7 @@ def mask(text: str) -> str:
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
     text = re.sub(r"^ +\d+\.\d{3} ", "  t ", text, flags=re.M)
     text = re.sub(r"\b\d+(\.\d+)? (ms|s)\b", r"N \2", text)
+    text = re.sub(r"\b\d+(\.\d+)? tok/s\b", "N tok/s", text)
     # Rules, borders and column padding follow the width of the ids: keep only their shape.
     text = re.sub(r"─{4,}", "────", text)
     text = re.sub(r"(?<=\S)  +(?=\S)", " ", text)

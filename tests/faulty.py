@@ -16,6 +16,8 @@ completed, ``rate_limits.updated``), except where its ``mode`` injects the fault
     phantom       a delta for a response never announced, then a normal response
     late          a normal response, then deltas after its response.done
     invalid_key   error invalid_api_key on connect, then close 4000
+    cancelled     a response cancelled by someone else (turn_detected)
+    failed        a response that fails with server_error "The model crashed."
     hold          created + a delta, then waits (a response that stays active until cancelled;
                   answers response.cancel with its cancelled response.done)
 
@@ -49,8 +51,20 @@ MODES = (
     "late",
     "invalid_key",
     "hold",
+    "cancelled",
+    "failed",
 )
 HUGE_BYTES = 20 * 1024 * 1024
+LIMITS = {
+    "type": "rate_limits.updated",
+    "rate_limits": [{"name": "tokens", "limit": 100, "remaining": 99, "reset_seconds": 1}],
+}
+FAILED_ERROR = {"type": "server_error", "code": "model_crashed", "message": "The model crashed."}
+CLIENT_CANCELLED = {"type": "cancelled", "reason": "client_cancelled"}
+STATUS_DETAILS: dict[str, Any] = {
+    "cancelled": {"type": "cancelled", "reason": "turn_detected"},
+    "failed": {"type": "failed", "error": FAILED_ERROR},
+}
 
 
 class Faulty:
@@ -60,6 +74,7 @@ class Faulty:
         self.ids = itertools.count(1)
         self.received: list[dict[str, Any]] = []  # client events, parsed
         self.close_codes: list[int | None] = []  # the close code rtc sent, per connection
+        self.sent: list[str | bytes] = []  # every frame sent, in order
         self.stopping = False  # set when the test is done: a stalled handler then ends
 
     def _id(self, prefix: str) -> str:
@@ -75,7 +90,11 @@ class Faulty:
 
     async def _send(self, ws: ServerConnection, event: dict[str, Any]) -> None:
         event.setdefault("event_id", self._id("event"))
-        await ws.send(json.dumps(event))
+        await self._frame(ws, json.dumps(event))
+
+    async def _frame(self, ws: ServerConnection, frame: str | bytes) -> None:
+        self.sent.append(frame)
+        await ws.send(frame)
 
     async def _session(self, ws: ServerConnection) -> None:
         if self.mode == "invalid_key":
@@ -100,7 +119,7 @@ class Faulty:
             event = json.loads(frame)
             self.received.append(event)
             if event.get("type") == "response.cancel" and held:
-                await self._done(ws, held, "cancelled", "Hello")
+                await self._done(ws, held, "cancelled", "Hello", details=CLIENT_CANCELLED)
                 held = None
             elif event.get("type") == "response.create":
                 held = await self._respond(ws)
@@ -117,9 +136,9 @@ class Faulty:
             await ws.close(1001, "session expired")
             return None
         if mode == "non_json":
-            await ws.send("this is not json {")
+            await self._frame(ws, "this is not json {")
         elif mode == "binary":
-            await ws.send(b"\x00\x01binary\xff")
+            await self._frame(ws, b"\x00\x01binary\xff")
         elif mode == "unknown":
             await self._send(ws, {"type": "response.sparkle", "sparkle": True})
         elif mode == "missing":
@@ -139,12 +158,16 @@ class Faulty:
             return None
         if mode == "hold":
             return response_id
+        if mode in ("cancelled", "failed"):
+            await self._done(ws, response_id, mode, "Hello")
+            return None
         if mode == "huge":
             await self._send(ws, self._delta(response_id, "x" * HUGE_BYTES))
-        await self._done(ws, response_id, "completed", "Hello")
-        if mode == "late":
+        await self._done(ws, response_id, "completed", "Hello", limits=mode != "late")
+        if mode == "late":  # between response.done and its rate_limits.updated
             await self._send(ws, self._delta(response_id, " again"))
             await self._send(ws, self._delta(response_id, " and again"))
+            await self._send(ws, dict(LIMITS))
         return None
 
     def _delta(self, response_id: str, delta: str) -> dict[str, Any]:
@@ -157,7 +180,15 @@ class Faulty:
             "delta": delta,
         }
 
-    async def _done(self, ws: ServerConnection, response_id: str, status: str, text: str) -> None:
+    async def _done(
+        self,
+        ws: ServerConnection,
+        response_id: str,
+        status: str,
+        text: str,
+        limits: bool = True,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         usage = {"total_tokens": 3, "input_tokens": 2, "output_tokens": 1}
         content = [{"type": "output_text", "text": text}]
         output = [{"id": "item_1", "type": "message", "role": "assistant", "content": content}]
@@ -165,12 +196,13 @@ class Faulty:
             "id": response_id,
             "object": "realtime.response",
             "status": status,
+            "status_details": details or STATUS_DETAILS.get(status),
             "output": output,
             "usage": usage,
         }
         await self._send(ws, {"type": "response.done", "response": response})
-        limits = [{"name": "tokens", "limit": 100, "remaining": 99, "reset_seconds": 1}]
-        await self._send(ws, {"type": "rate_limits.updated", "rate_limits": limits})
+        if limits:
+            await self._send(ws, dict(LIMITS))
 
 
 @contextlib.contextmanager

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable, Generator, Iterator
 from types import ModuleType
 
 from realtime_cli.errors import RtcError
@@ -78,3 +79,86 @@ def quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+class _Device:
+    """An open miniaudio device; ``close`` stops it."""
+
+    def __init__(self, device: object) -> None:
+        self._device = device
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self._device, "backend", "?"))
+
+    def close(self) -> None:
+        self._device.close()  # type: ignore[attr-defined]
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc.args[0]) if exc.args else str(exc)
+
+
+def _backends(miniaudio: ModuleType, device: str | None) -> list[object] | None:
+    device = device or os.environ.get("RTC_AUDIO_DEVICE")
+    if device in (None, "", "default"):
+        return None
+    if device == "null":
+        return [miniaudio.Backend.NULL]
+    raise RtcError(f"--audio-device: unknown device {device!r} (say default or null)")
+
+
+def open_playback(pull: Callable[[int], bytes], device: str | None = None) -> _Device:
+    """A 24 kHz mono PCM16 output device that asks ``pull(frames)`` for audio every 20 ms
+    (a short answer plays silence: miniaudio zeroes the buffer)."""
+    miniaudio = load("live playback")
+
+    def feeder() -> Generator[bytes, int, None]:
+        frames = yield b""
+        while True:
+            frames = yield pull(frames)
+
+    generator = feeder()
+    next(generator)
+    try:
+        with quiet_stderr():
+            opened = miniaudio.PlaybackDevice(
+                output_format=miniaudio.SampleFormat.SIGNED16,
+                nchannels=1,
+                sample_rate=24_000,
+                buffersize_msec=20,
+                backends=_backends(miniaudio, device),
+            )
+            opened.start(generator)
+    except miniaudio.MiniaudioError as exc:
+        why = f"no audio output device ({_reason(exc)}); RTC_AUDIO_DEVICE=null plays to no device"
+        raise RtcError(why) from None
+    return _Device(opened)
+
+
+def open_capture(on_chunk: Callable[[bytes], None], device: str | None = None) -> _Device:
+    """A 24 kHz mono PCM16 input device calling ``on_chunk(pcm16)`` every 20 ms (on the
+    device's thread)."""
+    miniaudio = load("the microphone")
+
+    def taker() -> Generator[None, bytes | array[int], None]:
+        while True:
+            data = yield
+            on_chunk(bytes(data))
+
+    generator = taker()
+    next(generator)
+    try:
+        with quiet_stderr():
+            opened = miniaudio.CaptureDevice(
+                input_format=miniaudio.SampleFormat.SIGNED16,
+                nchannels=1,
+                sample_rate=24_000,
+                buffersize_msec=20,
+                backends=_backends(miniaudio, device),
+            )
+            opened.start(generator)
+    except miniaudio.MiniaudioError as exc:
+        why = f"no audio input device ({_reason(exc)}); RTC_AUDIO_DEVICE=null records silence"
+        raise RtcError(why) from None
+    return _Device(opened)

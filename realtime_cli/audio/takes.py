@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from realtime_cli.audio import codecs
 from realtime_cli.protocol.events import JSON, Server, ga_type
 
-KEPT = 32
-MAX_SECONDS = 30 * 60
+KEPT = 8  # responses whose audio is kept (save/play work on these)
+MAX_SECONDS = 10 * 60  # per response: audio beyond it is counted, not kept
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def format_of(config: Any) -> str | None:
@@ -56,6 +59,15 @@ class Take:
         """The audio decoded to PCM16 at ``rate`` (whole samples only)."""
         pcm = codecs.decode(bytes(self.data), self.format)
         return pcm[: len(pcm) - len(pcm) % 2]
+
+
+def save(take: Take, directory: Path) -> Path:
+    """Write ``take`` as ``DIRECTORY/<response id>.wav`` (``OSError`` as raised)."""
+    from realtime_cli.audio.files import write_wav
+
+    path = directory / (_UNSAFE.sub("_", take.response_id) + ".wav")
+    write_wav(path, take.pcm16(), take.rate)
+    return path
 
 
 class Takes:

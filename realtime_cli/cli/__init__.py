@@ -23,6 +23,7 @@ def load() -> None:
     from realtime_cli.cli import run  # isort: skip  # noqa: F401
     from realtime_cli.cli import tools  # isort: skip  # noqa: F401
     from realtime_cli.cli import settings  # isort: skip  # noqa: F401
+    from realtime_cli.cli import measure  # isort: skip  # noqa: F401
 
 
 def main() -> NoReturn:

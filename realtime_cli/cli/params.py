@@ -22,7 +22,7 @@ import typer
 
 from realtime_cli.endpoint.endpoint import CONNECTION_OPTIONS, Endpoint
 from realtime_cli.errors import UsageError
-from realtime_cli.protocol.create_grammar import Opt
+from realtime_cli.protocol.create_grammar import Opt, convert
 
 if TYPE_CHECKING:
     from realtime_cli.endpoint.select import Selection
@@ -137,6 +137,7 @@ RecordAudioOpt = Annotated[
         "--record-audio",
         help="no: leave audio out of the recording, for small files. [default: yes]",
         show_default=False,
+        metavar="yes|no",
     ),
 ]
 
@@ -260,28 +261,46 @@ def connects(*, record: bool = False) -> Callable[[Command], Command]:
 
 
 def _typer_parameter(opt: Opt) -> inspect.Parameter:
-    """One option of the shared grammar as a typer parameter (annotation and default)."""
+    """One option of the shared grammar as a typer parameter (annotation and default). Values
+    arrive as text and are converted by the grammar's own ``convert``, so a bad value reads the
+    same in the shell and the console, in rtc's words (not a validation library's)."""
     flags = (opt.name, opt.short) if opt.short else (opt.name,)
     declared: Any
     default: Any = None
     if opt.kind == "flag":
         declared, default = bool, False
         info = typer.Option(*flags, help=opt.help)
-    elif opt.kind == "seconds":
-        declared = float | None
-        info = typer.Option(*flags, help=opt.help, metavar=opt.metavar, min=0, callback=finite)
     else:
-        value: Any = Path if opt.kind == "file" else str
-        if opt.choices:
-            value = Literal.__getitem__(opt.choices)
-        declared = (list[value] if opt.repeat else value) | None
-        info = typer.Option(*flags, help=opt.help, metavar=opt.metavar, show_default=False)
+        declared = (list[str] if opt.repeat else str) | None
+        info = typer.Option(
+            *flags,
+            help=opt.help + (" [x>=0]" if opt.kind == "seconds" else ""),
+            metavar=opt.metavar,
+            show_default=False,
+            callback=_converter(opt),
+        )
     return inspect.Parameter(
         opt.key,
         inspect.Parameter.KEYWORD_ONLY,
         default=default,
         annotation=Annotated[declared, info],
     )
+
+
+def _converter(opt: Opt) -> Callable[[Any], Any]:
+    def convert_value(value: Any) -> Any:
+        if not value and opt.repeat:
+            return ()  # as the console's parser gives it (and click without a callback)
+        if value is None:
+            return None
+        try:
+            if isinstance(value, list | tuple):
+                return [convert(opt, v) for v in value]
+            return convert(opt, value)
+        except UsageError as exc:  # click adds "Invalid value for '--name'" itself
+            raise typer.BadParameter(exc.message.partition(": ")[2] or exc.message) from None
+
+    return convert_value
 
 
 def grammar(options: Sequence[Opt], *, prompt_help: str) -> Callable[[Command], Command]:

@@ -146,6 +146,8 @@ class Status:
     now: float = 0.0
     wall: float = 0.0
     last_error: ErrorInfo | None = None
+    mic: str | None = None  # "mic live -32 dB" while the microphone streams
+    totals: str = ""  # the session's responses, tokens and cost so far (protocol.meters)
 
 
 def _time_left(expires_at: int, wall: float) -> str:
@@ -176,6 +178,10 @@ def toolbar_fragments(status: Status, width: int) -> Fragments:
         parts.append((1, "class:toolbar.active", active))
     else:
         parts.append((6, "class:toolbar.hint", "help · Tab · Ctrl-D quits"))
+    if status.mic:
+        parts.append((0, "class:toolbar.active", f"● {status.mic}"))
+    if status.totals:
+        parts.append((5, "", status.totals))
     if status.last_error is not None:
         error = status.last_error
         style = "class:toolbar.notice" if error.is_notice else "class:toolbar.error"

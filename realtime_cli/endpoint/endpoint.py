@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
+from realtime_cli.protocol.prices import DEFAULT_TABLE, PriceTable
 from realtime_cli.protocol.redact import MIN_SCRUBBED, redact, redact_tools, redact_url
 from realtime_cli.protocol.service import DEFAULT_MODEL, KEY_PROTOCOL
 
@@ -80,6 +81,8 @@ class Endpoint:
     session: Mapping[str, Any] | None = None
     ping_interval: float = PING_INTERVAL  # 0: no pings
     ping_timeout: float = PING_TIMEOUT
+    # What its tokens cost: the defaults with config.toml's overrides (protocol.prices).
+    prices: PriceTable = field(default=DEFAULT_TABLE, repr=False)
 
     def __repr__(self) -> str:
         """No secret: the URL redacted, header names only, key subprotocols and the session's

@@ -15,6 +15,9 @@ else ``~/.config/rtc``::
     [profiles.work.session]              # sent as session.update right after connecting
     instructions = "Be brief."
 
+    [profiles.work.tool_handlers]        # as --tool-handler NAME=COMMAND (flags win by name)
+    get_weather = "python3 weather.py"
+
 Every problem is a ``UsageError`` (exit 2) naming the file and, when it can be found, the line.
 """
 
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from realtime_cli.errors import UsageError
+from realtime_cli.protocol.prices import parse_model_prices, parse_rates
 from realtime_cli.protocol.redact import redact_url
 
 CONFIG_FILE = "config.toml"
@@ -56,8 +60,10 @@ PROFILE_KEYS = (
     "session",
     "ping_interval",
     "ping_timeout",
+    "tool_handlers",
+    "prices",
 )
-_TOP_KEYS = ("default_profile", "profiles")
+_TOP_KEYS = ("default_profile", "profiles", "prices")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOML_POSITION = re.compile(
     r"^(?P<message>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
@@ -97,7 +103,10 @@ class Profile:
     session: Mapping[str, Any] | None = field(default=None, repr=False)
     ping_interval: float | None = None  # keepalive (endpoint.PING_INTERVAL when not given)
     ping_timeout: float | None = None
+    # [profiles.NAME.tool_handlers]: tool name ("*": any) → COMMAND, as --tool-handler takes it.
+    tool_handlers: Mapping[str, str] = field(default_factory=dict, repr=False)
     line: int | None = None
+    prices: Mapping[str, float] | None = None  # USD per 1M tokens (protocol.prices)
 
     def __repr__(self) -> str:
         shown = []
@@ -177,6 +186,10 @@ def parse(text: str, path: Path) -> ConfigFile:
             profiles[name] = read_profile(name, table, _line_of(lines, where, None))
         except FieldError as exc:
             raise fail(f"profile {name!r}: {exc.message}", where, exc.key) from None
+    try:
+        parse_model_prices(data.get("prices", {}))
+    except ValueError as exc:
+        raise fail(str(exc), None, "prices") from None
     if default is not None and default not in profiles:
         raise fail(f"default_profile {default!r} is not a profile", None, "default_profile")
     return ConfigFile(path, True, default, profiles, data)
@@ -260,6 +273,19 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
     if not isinstance(protocols, list) or not all(isinstance(p, str) and p for p in protocols):
         raise FieldError("subprotocols", "subprotocols must be a list of strings")
     session = _session(table.get("session"))
+    handlers = table.get("tool_handlers", {})
+    if not isinstance(handlers, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v.strip() for k, v in handlers.items()
+    ):
+        raise FieldError(
+            "tool_handlers", 'tool_handlers must be a table of commands: {get_weather = "..."}'
+        )
+    prices = None
+    if table.get("prices") is not None:
+        try:
+            prices = parse_rates(table["prices"], f"profiles.{name}.prices")
+        except ValueError as exc:
+            raise FieldError("prices", str(exc)) from None
     return Profile(
         name=name,
         kind=kind,
@@ -268,9 +294,11 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
         headers=dict(headers),
         subprotocols=tuple(protocols),
         session=session,
+        tool_handlers=dict(handlers),
         line=line,
         ping_interval=_seconds(table, "ping_interval"),
         ping_timeout=_seconds(table, "ping_timeout"),
+        prices=prices,
         **values,
     )
 

@@ -50,6 +50,7 @@ from realtime_cli.endpoint.precedence import (
 from realtime_cli.endpoint.profiles import ConfigFile, Profile
 from realtime_cli.endpoint.urls import azure_url, checked_url, openai_url, with_query
 from realtime_cli.errors import ConnectError, UsageError
+from realtime_cli.protocol.prices import PriceTable, parse_model_prices
 from realtime_cli.protocol.redact import MIN_SCRUBBED, SECRET_QUERY_KEYS, redact_url
 from realtime_cli.protocol.service import DEFAULT_MODEL, KEY_PROTOCOL
 from realtime_cli.protocol.validate import validate
@@ -137,7 +138,13 @@ class Selection:
             # scrubbing it everywhere would garble the output (config.MIN_SCRUBBED).
             tuple(s for s in dict.fromkeys(secrets) if len(s) >= MIN_SCRUBBED),
             session=self.session,
+            prices=self.prices(),
         )
+
+    def prices(self) -> PriceTable:
+        """The price table: config.toml's ``[prices."MODEL"]`` and the profile's ``prices``."""
+        models = parse_model_prices(self.config.data.get("prices", {})) if self.config else {}
+        return PriceTable(models, self.profile.prices if self.profile else None)
 
     def missing_key(self) -> str:
         where = self.sources.get("kind", "")

@@ -278,6 +278,8 @@ def parse_directive(obj: JSON) -> Wait | Sleep:
         extra = sorted(set(obj) - {"rtc", "seconds"})
         if extra:
             raise ValueError(f"sleep takes only 'seconds', got {extra[0]!r}")
+        if "seconds" not in obj:
+            raise ValueError('sleep needs "seconds", e.g. {"rtc": "sleep", "seconds": 0.5}')
         return Sleep(_seconds(obj.get("seconds"), "sleep: 'seconds'"))
     if name != "wait":
         raise ValueError(f'unknown directive {show(name)} (use "wait" or "sleep")')

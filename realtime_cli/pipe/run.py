@@ -22,6 +22,7 @@ import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from realtime_cli.closed_pipe import silence
@@ -47,6 +48,7 @@ from realtime_cli.protocol.events import (
 from realtime_cli.protocol.json_reader import Bad, JsonStream
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.schema import type_name
+from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS, ToolLoop
 from realtime_cli.protocol.tracker import ErrorInfo
 from realtime_cli.protocol.validate import validate
 from realtime_cli.safe_text import clean
@@ -58,10 +60,13 @@ from realtime_cli.session.client import (
     Session,
     open_session,
 )
+from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
 from realtime_cli.session.recording import Recorder
 from realtime_cli.session.stop import Stopped, on_stop_signals
+from realtime_cli.session.tool_driver import Step, ToolDriver
 
 if TYPE_CHECKING:
+    from realtime_cli.audio.takes import Takes
     from realtime_cli.render import EventRows
 
 DEFAULT_IDLE_TIMEOUT = 10.0
@@ -84,6 +89,12 @@ class PipeJob:
     timeout: float | None = None
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
+    audio_out: Path | None = None  # --audio-out DIR: each response's audio as DIR/<id>.wav
+    # The tool loop (--tool-handler): calls are answered and followed up, and the end-of-work
+    # rule waits for the loop to finish.
+    handlers: Handlers = field(default_factory=Handlers)
+    max_tool_rounds: int = DEFAULT_MAX_ROUNDS
+    tool_timeout: float | None = DEFAULT_TIMEOUT
     stdin: IO[Any] = field(default_factory=lambda: sys.stdin)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
@@ -116,6 +127,43 @@ class _Run:
         self.stopped = Stopped()  # which stop signal (SIGINT, SIGTERM, SIGHUP) ended the run
         self._tick: asyncio.Future[None] = self.loop.create_future()
         self._flush_scheduled = False
+        self.takes: Takes | None = None
+        if job.audio_out is not None:
+            from realtime_cli.audio.takes import Takes
+
+            self.takes = Takes()
+        self.tools: ToolDriver | None = None
+        if job.handlers:
+            self.tools = ToolDriver(
+                session,
+                job.handlers,
+                ToolLoop(job.max_tool_rounds),
+                timeout=job.tool_timeout,
+                report=self.on_tool_step,
+                answer_unhandled=True,
+            )
+
+    def on_tool_step(self, step: Step) -> None:
+        """A step of the tool loop: its sends are owed answers like the input's; a person's
+        view shows every step, JSON output only failures (on stderr)."""
+        if step.kind == "sent" and step.event is not None:
+            self.ledger.sent(step.event)
+        if step.kind == "exceeded":
+            self.codes.add(ExitCode.FAILED)
+        from realtime_cli.render.tool_steps import step_text
+
+        line = step_text(step, max_rounds=self.job.max_tool_rounds)
+        if line is not None and self.rows is not None:
+            self.rows.flush()
+            self.rows.console.print(line)
+        elif line is not None and (step.kind == "exceeded" or (step.result and not step.result.ok)):
+            self.note(line.plain if step.kind == "exceeded" else f"rtc: {line.plain}")
+        self._wake()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing owed: no answer from the server, and no call of the tool loop."""
+        return self.ledger.settled and not (self.tools is not None and self.tools.busy)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -133,10 +181,14 @@ class _Run:
             else:
                 self.rows.server(received.event, received.t)
                 if received.update.finished and received.update.response:
+                    from realtime_cli.protocol.meters import measure, session_model
                     from realtime_cli.render import response_panel
 
+                    response, endpoint = received.update.response, self.session.endpoint
+                    model = session_model(self.session.tracker.session, endpoint.model)
+                    meter = measure(response, model, endpoint.prices)
                     self.rows.flush()
-                    self.rows.console.print(response_panel(received.update.response))
+                    self.rows.console.print(response_panel(response, meter))
         except BrokenPipeError:
             self._broken()
         if not self._flush_scheduled:
@@ -144,6 +196,21 @@ class _Run:
             # written with one flush, yet `rtc pipe | jq` shows each event as it arrives.
             self._flush_scheduled = True
             self.loop.call_soon(self._flush)
+
+    def _keep_audio(self, event: JSON, finished: bool) -> None:
+        """--audio-out DIR: a finished response's audio to DIR/<response id>.wav."""
+        from realtime_cli.audio.takes import save
+
+        assert self.takes is not None and self.job.audio_out is not None
+        take = self.takes.feed(event)
+        if finished and take is not None and take.data:
+            try:
+                path = save(take, self.job.audio_out)
+            except OSError as exc:
+                self.note(f"rtc: --audio-out: {exc.strerror or exc}")
+                self.codes.add(ExitCode.FAILED)
+                return
+            self.note(f"rtc: wrote {path} ({take.ms / 1000:.2f} s, {take.rate} Hz)")
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -175,6 +242,8 @@ class _Run:
             return
         event, update = received.event, received.update
         self.show(received)
+        if self.takes is not None:
+            self._keep_audio(event, update.finished)
         unexpected = self.ledger.received(event)
         if update.error:
             self.report_error(update.error)
@@ -195,6 +264,11 @@ class _Run:
         if self.job.until and update.type == ga_type(self.job.until):
             self.until_hit = True
             self.ended.set()
+        if self.tools is not None:
+            self.tools.feed(received)
+        self._wake()
+
+    def _wake(self) -> None:
         tick, self._tick = self._tick, self.loop.create_future()
         tick.set_result(None)
 
@@ -322,8 +396,10 @@ class _Run:
     async def finish(self) -> None:
         """Once stdin has ended: wait until nothing is owed, or the server goes quiet."""
         await self.input_done.wait()
-        while not self.ledger.settled:
-            if not await self.arrival(self.idle):
+        while not self.settled:
+            # A running handler has its own --tool-timeout: the server is not idle meanwhile.
+            running = self.tools is not None and self.tools.busy and self.ledger.settled
+            if not await self.arrival(None if running else self.idle):
                 idle = self.job.idle_timeout
                 self.note(f"rtc: nothing from the server for {idle:g}s{self.owed()}")
                 self.codes.add(ExitCode.FAILED)
@@ -375,6 +451,8 @@ class _Run:
             finally:
                 if len(tasks) > 1:
                     tasks[1].cancel()  # the input loop first: send nothing more
+                if self.tools is not None:
+                    await self.tools.aclose()  # no handler outlives the run
                 if self.interrupted:
                     await self.interrupt()
                 for task in tasks:
@@ -388,7 +466,7 @@ class _Run:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
         # The input loop is also "done" when cancelled at shutdown: only stdin's real end counts.
-        finished = self.until_hit or (self.stdin_ended and self.ledger.settled)
+        finished = self.until_hit or (self.stdin_ended and self.settled)
         if self.lost is not None and not (finished or self.interrupted or self.broken_pipe):
             self.note(f"rtc: {self.lost.message}{self.owed()}")
             self.codes.add(ExitCode.LOST)

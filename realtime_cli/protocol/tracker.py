@@ -80,6 +80,11 @@ class ResponseState:
     t_first_delta: float | None = None
     t_done: float | None = None
     raw: JSON = field(default_factory=dict)
+    # Voice: when the user's speech stopped, for a response server VAD started (the latency a
+    # user feels runs from there to the first audio delta), and how much of its audio was
+    # played (set by the player; None when nothing plays it).
+    t_speech_stopped: float | None = None
+    audio_played_ms: int | None = None
 
     @property
     def active(self) -> bool:
@@ -97,7 +102,10 @@ class ResponseState:
             return text(details["reason"])
         error = details.get("error")
         if isinstance(error, dict):
-            return text(error.get("code") or error.get("message") or error.get("type"))
+            # A failed response: the error's code and message, as the server sent them.
+            code = text(error.get("code") or error.get("type"))
+            message = text(error.get("message"))
+            return ": ".join(part for part in (code, message) if part) or None
         return None
 
     @property
@@ -158,6 +166,7 @@ class Tracker:
         # (never an audio chunk), for the newest SENT_KEPT events.
         self.sent_events: dict[str, JSON] = {}
         self.server_events = 0
+        self._speech_stopped: float | None = None  # the latest, until a response claims it
         # response.created does not name the response.create it answers; they are answered in
         # order, so pending creates are matched first in, first out.
         self._pending: deque[_PendingCreate] = deque()
@@ -254,6 +263,8 @@ class Tracker:
         if pending:
             response.request_event_id = pending.event_id
             response.t_request = pending.t
+        else:  # started by the server: after speech, the turn's latency counts from its end
+            response.t_speech_stopped, self._speech_stopped = self._speech_stopped, None
         self.responses[response.id] = self._active[response.id] = response
         _apply_response(response, raw)
         response.audio_format = response.audio_format or _output_format(self.session)
@@ -340,6 +351,9 @@ class Tracker:
         )
         self.errors.append(error)
         update.error = error
+
+    def _on_speech_stopped(self, event: JSON, t: float, update: Update) -> None:
+        self._speech_stopped = t
 
     def _on_rate_limits(self, event: JSON, t: float, update: Update) -> None:
         limits = event.get("rate_limits")
@@ -446,4 +460,5 @@ _HANDLERS: dict[str, _Handler] = {
     Server.response_function_call_arguments_done: Tracker._on_function_args_done,
     Server.error: Tracker._on_error,
     Server.rate_limits_updated: Tracker._on_rate_limits,
+    Server.input_audio_buffer_speech_stopped: Tracker._on_speech_stopped,
 }

@@ -12,11 +12,13 @@ Server data is untrusted and may be malformed: every renderer here takes any JSO
 failing, and no server string reaches the terminal uncleaned.
 """
 
+from realtime_cli.render.compare import figures_table, live_line, side_by_side
 from realtime_cli.render.console import (
     RichConsole,
     console_for_repl,
     make_console,
     note,
+    print_listed_row,
     print_row,
 )
 from realtime_cli.render.panels import (
@@ -47,17 +49,21 @@ __all__ = [
     "doctor_table",
     "error_line",
     "error_text",
+    "figures_table",
     "help_view",
     "items_table",
     "json_block",
+    "live_line",
     "log_row",
     "make_console",
     "note",
     "print_json",
+    "print_listed_row",
     "print_row",
     "print_settings",
     "profiles_table",
     "response_panel",
     "responses_table",
+    "side_by_side",
     "summary",
 ]

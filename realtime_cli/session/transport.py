@@ -42,6 +42,7 @@ from realtime_cli.protocol.events import JSON, encode
 from realtime_cli.protocol.redact import redact_url
 
 USER_AGENT = f"rtc/{__version__}"
+CLOSE_TIMEOUT = 1.0  # websockets' wait for the closing handshake / TCP close
 
 
 def _where(url: str) -> str:
@@ -136,6 +137,9 @@ class Transport:
                 # A peer that stops answering pings is dead: recv raises ConnectionLost (1011).
                 ping_interval=ping_interval or None,
                 ping_timeout=ping_timeout or None,
+                # After a failed keepalive websockets waits this long for the TCP close before
+                # giving up (10 s by default): a dead peer never answers, so keep it short.
+                close_timeout=CLOSE_TIMEOUT,
             )
         except InvalidURI as exc:
             raise UsageError(f"invalid url {redact_url(url)!r}: {exc.msg}") from None

@@ -24,7 +24,14 @@ from realtime_cli.audio import codecs as audio
 from realtime_cli.errors import RtcError, UsageError
 from realtime_cli.protocol.events import JSON, Server, ga_type
 from realtime_cli.protocol.fields import obj, seq, text
-from realtime_cli.protocol.summary import RESPONSE_COLUMNS, metadata_line, response_row, usage_line
+from realtime_cli.protocol.meters import Meter, Totals, measure, session_model
+from realtime_cli.protocol.prices import PRICES_DATE
+from realtime_cli.protocol.summary import (
+    RESPONSE_COLUMNS,
+    metadata_line,
+    response_row,
+    usage_line,
+)
 from realtime_cli.protocol.tracker import ErrorInfo, ResponseState, Tracker
 from realtime_cli.safe_text import clean
 from realtime_cli.session.recording import Header, Row, open_recording, read
@@ -161,9 +168,17 @@ class _Transcript:
         if not response.answer and not _calls(response) and not response.audio_bytes:
             lines += ["*(no output)*", ""]
         meta = [f"usage: {usage_line(response.usage)}"]
+        if not response.active:
+            meta.append(f"estimated cost: {self._meter(response).cost_text()}")
         if response.metadata:
             meta.append(f"metadata: {metadata_line(response.metadata)}")
         return [*lines, *(f"- {m}" for m in meta), ""]
+
+    def _meter(self, response: ResponseState) -> Meter:
+        """Priced at the default table (a recording does not say what the endpoint charged)."""
+        header = self.headers[-1].fields.get("model") if self.headers else None
+        model = session_model(self.tracker.session, header if isinstance(header, str) else None)
+        return measure(response, model)
 
     def _audio_seconds(self, response: ResponseState) -> float:
         fmt = self.formats.get(response.id, self.session_format)
@@ -202,6 +217,11 @@ class _Transcript:
             f"- tokens: {totals['total_tokens']} total · {totals['input_tokens']} in"
             f" · {totals['output_tokens']} out",
         ]
+        meters = Totals()
+        for response in responses:
+            if not response.active:
+                meters.add(self._meter(response))
+        lines.append(f"- estimated cost: {meters.cost_text()} (prices of {PRICES_DATE})")
         if audio_bytes:
             lines.append(f"- output audio: {seconds:.2f} s ({audio_bytes:,} bytes)")
         lines.append(f"- errors: {len(self.tracker.errors)}")

@@ -21,6 +21,7 @@ from typing import IO
 from realtime_cli.closed_pipe import silence
 from realtime_cli.errors import ExitCode, RtcError
 from realtime_cli.protocol.events import encode
+from realtime_cli.protocol.meters import measure, session_model
 from realtime_cli.protocol.tracker import Tracker
 from realtime_cli.render import EventRows, error_text, make_console, note, response_panel
 from realtime_cli.safe_text import clean
@@ -57,6 +58,7 @@ class _Player:
         self.clock: float | None = None  # the recorded time of the last event shown
         self.counts = {"client": 0, "server": 0}
         self.headers = 0
+        self.model: str | None = None  # the recording header's, for the meters
 
     def notice(self, message: str) -> None:
         self.job.stderr.write(clean(message) + "\n")  # it may name a recorded id or status
@@ -73,6 +75,8 @@ class _Player:
 
     def header(self, header: Header) -> None:
         self.headers += 1
+        model = header.fields.get("model")
+        self.model = model if isinstance(model, str) else None
         name = self.job.path.name
         if self.headers == 1 and not any(self.counts.values()):
             self.notice(f"rtc: replaying {name}: {header.describe()}")
@@ -111,7 +115,8 @@ class _Player:
             self.out.print(error_text(update.error), soft_wrap=True)  # one line, as live
         if update.finished and update.response:
             self.rows.flush()
-            self.out.print(response_panel(update.response))
+            model = session_model(self.tracker.session, self.model)
+            self.out.print(response_panel(update.response, measure(update.response, model)))
 
     def finish(self) -> None:
         if not self.job.json_output:

@@ -220,7 +220,7 @@ def test_completion_offers_commands_options_values_ids_and_event_types() -> None
         event_ids=["event_9"],
     )
     assert completions("re", ctx) == (["retrieve", "responses", "reconnect"], 2)
-    assert completions("/ca", ctx) == (["/cancel"], 3)
+    assert completions("/ca", ctx) == (["/cancel", "/calls"], 3)
     assert completions("create --mod", ctx) == (["--modality"], 5)
     assert completions("create --modality ", ctx) == (["text", "audio"], 0)
     assert completions("create -i x --modality t", ctx) == (["text"], 1)

@@ -68,7 +68,9 @@ def test_non_wav_without_the_extra_names_it_and_sends_nothing(
 
 def test_g711_output_duration_is_right_in_the_panel(server_url: str) -> None:
     fmt = '{"type": "audio/pcmu"}'
-    result = rtc("create", "one two three", "-s", f"audio.output.format:={fmt}", "--url", server_url)
+    result = rtc(
+        "create", "one two three", "-s", f"audio.output.format:={fmt}", "--url", server_url
+    )
     assert result.returncode == 0, result.stderr
     assert "[audio 2,400 bytes, 0.30 s]" in result.stdout
 
@@ -79,3 +81,18 @@ def test_create_without_audio_options_loads_no_audio_code(server_url: str) -> No
     assert not {"miniaudio", "realtime_cli.audio.files", "realtime_cli.audio.backend"} & loaded
     assert "miniaudio" not in imported("--help")
     assert codecs.PCM  # the codecs are light: panels use them for durations
+
+
+def test_play_on_the_null_device_and_without_the_extra(tmp_path: Path, server_url: str) -> None:
+    played = rtc(
+        "create", "one two three", "--play", "--url", server_url, env={"RTC_AUDIO_DEVICE": "null"}
+    )
+    assert played.returncode == 0, played.stderr
+    assert "played 0.30 s" in played.stdout  # the panel's voice meter: all of it was played
+    missing = rtc("create", "one two", "--play", "--url", server_url, env=no_extra(tmp_path))
+    assert missing.returncode == 0, missing.stderr
+    assert (
+        "rtc: --play: live playback needs the audio extra: pip install 'realtime-cli[audio]'"
+        in missing.stderr
+    )
+    assert "one two" in missing.stdout  # everything else works

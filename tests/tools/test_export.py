@@ -78,6 +78,7 @@ Function call `get_weather` · `call_…`
 ```
 
 - usage: 25 total · 23 in · 2 out
+- estimated cost: $0.000124
 - metadata: turn=1
 
 **Function output** · `call_1`
@@ -91,12 +92,14 @@ sunny, 21 C
 sunny, 21 C
 
 - usage: 30 total · 27 in · 3 out
+- estimated cost: $0.000156
 
 **Assistant** · `resp_…` · completed
 
 sunny, 21 C
 
 - usage: 33 total · 30 in · 3 out
+- estimated cost: $0.000168
 
 > **Error** `conversation_already_has_active_response`: Conversation already has an active \
 response in progress: resp_…. Wait until the response is finished before creating a new one. \
@@ -115,6 +118,7 @@ response in progress: resp_…. Wait until the response is finished before creat
 - events: 50 (43 server, 7 client) over N s
 - responses: 3 (3 completed)
 - tokens: 88 total · 80 in · 8 out
+- estimated cost: $0.000448 (prices of 2026-12-02)
 - errors: 1
 """
 
