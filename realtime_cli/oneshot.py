@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
-from realtime_cli.closed_pipe import Guarded, StdoutClosed, silence
+from realtime_cli.closed_pipe import Batched, Guarded, StdoutClosed, silence
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
 from realtime_cli.protocol import events
@@ -226,31 +226,11 @@ class _Run:
 
             self.takes = Takes()
         self._next: asyncio.Future[Received] | None = None
-        self._flush_scheduled = False
-        self._closed: StdoutClosed | None = None
+        self.batched = Batched(job.stdout, say.line.write_pending)
         self.noted: set[str] = set()  # causes of events set aside, each said once
         self.player: Player | None = None
         self.driver: ToolDriver | None = None
         self.loop_exceeded = False
-
-    def _written(self) -> None:
-        """Flush once the loop has nothing more at hand, not once per event: a burst of queued
-        events costs one write, yet a pause shows everything that came before it."""
-        if self._closed is not None:
-            raise self._closed
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
-
-    def flush(self) -> None:
-        self._flush_scheduled = False
-        try:
-            self.say.line.write_pending()
-            self.job.stdout.flush()
-        except StdoutClosed as exc:  # raised by the next write, in the run
-            self._closed = exc
-        except (OSError, ValueError):
-            pass
 
     def open_player(self) -> None:
         """--play: the device, or one line saying why not (the answer still streams)."""
@@ -318,7 +298,7 @@ class _Run:
         if self.job.json_output:
             text = received.text if "\n" not in received.text else events.encode(received.event)
             self.job.stdout.write(text + "\n")
-            self._written()
+            self.batched.written()
             return
         if self.rows:
             self.rows.server(received.event, received.t)
@@ -328,7 +308,7 @@ class _Run:
             self.say.error(update.error)
         elif update.delta and not self.rows and update.response is self.response:
             self.say.line.pending.append(update.delta)
-            self._written()
+            self.batched.written()
 
     def odd(self, received: Received) -> None:
         """One line, once per cause, for a server event rtc set aside: a delta for a response
@@ -635,9 +615,8 @@ class _Run:
                 self._next.cancel()
             if self.driver is not None:  # Ctrl-C or a timeout: no handler outlives the run
                 await self.driver.aclose()
-        self.flush()
-        if self._closed is not None:
-            raise self._closed
+        self.batched.flush()
+        self.batched.check()
         await self.drain()
         self.finish_panel()
         written = self.write_audio()

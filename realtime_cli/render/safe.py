@@ -18,7 +18,16 @@ def plain(value: Any) -> str:
 
 def one_line(value: Any, width: int | None = None) -> str:
     """Any value on one line (whitespace runs as one space), cut to ``width`` with ``…``."""
-    line = " ".join(plain(value).split())
+    raw = text(value)
+    head = 8 * (width or 0) + 8
+    if width is not None and len(raw) > head:
+        # A row shows a few words of a long answer: cleaning and splitting all of it (8 MB,
+        # a million words) cost seconds and tens of MB per event. Its start is enough unless
+        # it is mostly whitespace.
+        line = " ".join(clean(raw[:head]).split())
+        if len(line) > width:
+            return line[: width - 1] + "…"
+    line = " ".join(clean(raw).split())
     if width is None or len(line) <= width:
         return line
     return line[: width - 1] + "…"

@@ -179,7 +179,10 @@ def test_rtc_create_and_the_console_take_the_same_create_options() -> None:
     short flags, metavars), and the console's parser reads a line as typer reads argv."""
     import typer
 
-    from realtime_cli.cli import app
+    from realtime_cli.cli import load
+    from realtime_cli.cli.app import app
+
+    load()  # the commands register as their modules are imported
     from realtime_cli.protocol.create_grammar import CREATE_OPTIONS, parse_create
 
     command = typer.main.get_command(app).commands["create"]  # type: ignore[attr-defined]

@@ -37,3 +37,16 @@ def test_a_short_answer_is_shown_whole() -> None:
     response = ResponseState("resp_small", status="completed", text="Hello there.")
     text = shown(response)
     assert "Hello there." in text and "above" not in text
+
+
+def test_a_row_reads_only_the_start_of_a_huge_string() -> None:
+    from realtime_cli.render.rows import summary
+    from realtime_cli.render.safe import one_line
+
+    answer = "word " * 1_000_000  # 5 MB: a row of response.output_text.done quotes it
+    done = {"type": "response.output_text.done", "response_id": "r", "text": answer}
+    with deadline(20, "200 rows quoting a 5 MB string"):  # the old rows: seconds each
+        for _ in range(200):
+            row = summary(done)
+    assert row.endswith("'word word word word word word word word word word…'")
+    assert one_line("a" + " " * 10_000 + "b", 30) == "a b"  # mostly whitespace: read whole
