@@ -92,10 +92,14 @@ def classify(line: str) -> Line | None:
     if name in COMMANDS:
         if rest.strip() in HELP_FLAGS:  # "create --help": the console's help, not the CLI's
             return Command("help", [name])
-        if rest.strip() and not COMMANDS[name].takes_arguments:
+        spec = COMMANDS[name]
+        if rest.strip() and not spec.takes_arguments:
             if not slash:  # "quit smoking tips", "exit strategy for the project": a message
                 return Chat(text)
             raise UsageError(f"{name} takes no arguments")
+        # "responses to criticism": words where only flags (--totals) fit are a message too.
+        if rest.strip()[:1] not in ("", "-") and spec.words_are_a_message and not slash:
+            return Chat(text)
         try:
             args = shlex.split(rest)
         except ValueError as exc:

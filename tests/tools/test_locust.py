@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import socket
 import subprocess
 import sys
@@ -12,7 +13,10 @@ from pathlib import Path
 import pytest
 from cli_run import ROOT
 
-pytest.importorskip("locust", reason="the load extra: pip install '.[load]'")
+# Only looked up, never imported here: importing locust monkey-patches this process (gevent).
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("locust") is None, reason="the load extra: pip install '.[load]'"
+)
 
 LOCUSTFILE = ROOT / "examples" / "locustfile.py"
 
