@@ -166,7 +166,8 @@ async def responses(shell: Shell, args: list[str], line: str) -> None:
     if options.get("--totals"):
         shell.say(f"session totals: {shell.totals.line()}", "bold")
     elif known:
-        shell.out.print(responses_table(known))
+        costs = {r.id: shell.meter(r).cost_text() for r in known if not r.active}
+        shell.out.print(responses_table(known, costs))
     else:
         shell.say("no responses yet")
 

@@ -131,3 +131,18 @@ def test_diff_bad_input_is_one_line(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown aspect 'colour'" in bad.stderr
     bad = rtc("diff", "a", "b", "--max-latency-regression", "lots")
     assert bad.returncode == 2 and "want a percentage" in bad.stderr
+
+
+def test_a_recording_without_its_audio_cannot_be_rerun(tmp_path: Path) -> None:
+    path = tmp_path / "quiet.jsonl"
+    path.write_text(
+        '{"rtc": "recording", "format": 1, "audio": false}\n'
+        '{"t": 0.1, "dir": "client", "event": {"type": "input_audio_buffer.append"}}\n'
+    )
+    result = rtc("rerun", str(path), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert result.returncode == 2
+    assert "line 2: an audio append without its audio" in result.stderr
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"t": 0.1, "dir": "server", "event": {"type": "session.created"}}\n')
+    result = rtc("rerun", str(empty), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert result.returncode == 2 and "no client events to send" in result.stderr
