@@ -23,7 +23,9 @@ class ExitCode(IntEnum):
     USAGE = 2  # usage or validation error: nothing was sent
     CONNECT = 3  # could not connect or authenticate
     LOST = 4  # connection lost mid-work
+    HANGUP = 129  # SIGHUP (the terminal closed): active responses cancelled first
     INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM (a process manager, timeout(1)): active responses cancelled first
 
 
 class RtcError(Exception):

@@ -27,6 +27,16 @@ _U_BIAS = 0x84
 _U_CLIP = 8159
 
 
+# The beta names of the formats (protocol.md §5), as old servers and recordings spell them.
+BETA_FORMATS = {"pcm16": PCM, "g711_ulaw": PCMU, "g711_alaw": PCMA}
+
+
+def format_name(name: str | None) -> str:
+    """A format as the GA API names it (``audio/pcm`` for unknown or missing names)."""
+    name = BETA_FORMATS.get(name or "", name)
+    return name if name in (PCM, PCMU, PCMA) else PCM
+
+
 def sample_rate(format_type: str) -> int:
     """Samples per second of a Realtime audio format."""
     return PCM_RATE if format_type == PCM else G711_RATE

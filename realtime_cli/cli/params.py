@@ -22,11 +22,20 @@ import typer
 
 from realtime_cli.endpoint.endpoint import CONNECTION_OPTIONS, Endpoint
 from realtime_cli.errors import UsageError
-from realtime_cli.protocol.create_grammar import Opt
+from realtime_cli.protocol.create_grammar import Opt, convert
 
 if TYPE_CHECKING:
     from realtime_cli.endpoint.select import Selection
     from realtime_cli.session.recording import Recorder
+
+
+def finite(value: float | None) -> float | None:
+    """The callback of every float option: ``min=`` lets NaN through (no comparison with NaN is
+    true) and infinity is no number of seconds; both are usage errors naming the option."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value:g} is not a finite number.")
+    return value
+
 
 UrlOpt = Annotated[
     str | None,
@@ -91,6 +100,29 @@ CallIdOpt = Annotated[
     str | None,
     typer.Option("--call-id", help="Attach to an existing call (?call_id=ID).", metavar="ID"),
 ]
+PingIntervalOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ping-interval",
+        help="Keepalive: ping every SECONDS (0: never; profile ping_interval). [default: 10]",
+        metavar="SECONDS",
+        min=0,
+        callback=finite,
+        show_default=False,
+    ),
+]
+PingTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ping-timeout",
+        help="Keepalive: the connection is dead when a pong is SECONDS late (profile "
+        "ping_timeout). [default: 10]",
+        metavar="SECONDS",
+        min=0,
+        callback=finite,
+        show_default=False,
+    ),
+]
 RecordOpt = Annotated[
     Path | None,
     typer.Option(
@@ -105,6 +137,7 @@ RecordAudioOpt = Annotated[
         "--record-audio",
         help="no: leave audio out of the recording, for small files. [default: yes]",
         show_default=False,
+        metavar="yes|no",
     ),
 ]
 
@@ -122,20 +155,14 @@ _CONNECTION: tuple[tuple[str, Any, Any], ...] = (
     ("header", HeaderOpt, None),
     ("subprotocol", SubprotocolOpt, None),
     ("call_id", CallIdOpt, None),
+    ("ping_interval", PingIntervalOpt, None),
+    ("ping_timeout", PingTimeoutOpt, None),
 )
 _RECORDING: tuple[tuple[str, Any, Any], ...] = (
     ("record", RecordOpt, None),
     ("record_audio", RecordAudioOpt, None),
 )
 assert [name for name, _, _ in _CONNECTION] == list(CONNECTION_OPTIONS)
-
-
-def finite(value: float | None) -> float | None:
-    """The callback of every float option: ``min=`` lets NaN through (no comparison with NaN is
-    true) and infinity is no number of seconds; both are usage errors naming the option."""
-    if value is not None and not math.isfinite(value):
-        raise typer.BadParameter(f"{value:g} is not a finite number.")
-    return value
 
 
 def warn(line: str) -> None:
@@ -180,8 +207,16 @@ class Connection:
         return select(options, os.environ, config)
 
     def endpoint(self) -> Endpoint:
-        """Where to connect, with the key fetched (a key_command runs here, once)."""
-        return self.selection().endpoint(warn)
+        """Where to connect, with the key fetched (a key_command runs here, once). Keepalive:
+        flag > profile > default."""
+        selection = self.selection()
+        profile = selection.profile
+        v = self.values
+        interval, timeout = v.get("ping_interval"), v.get("ping_timeout")
+        if profile is not None:
+            interval = profile.ping_interval if interval is None else interval
+            timeout = profile.ping_timeout if timeout is None else timeout
+        return selection.endpoint(warn).with_keepalive(interval, timeout)
 
     def recording(self) -> contextlib.AbstractContextManager[Recorder | None]:
         """``--record FILE``: the open recording (closed when the command ends), or nothing."""
@@ -226,28 +261,46 @@ def connects(*, record: bool = False) -> Callable[[Command], Command]:
 
 
 def _typer_parameter(opt: Opt) -> inspect.Parameter:
-    """One option of the shared grammar as a typer parameter (annotation and default)."""
+    """One option of the shared grammar as a typer parameter (annotation and default). Values
+    arrive as text and are converted by the grammar's own ``convert``, so a bad value reads the
+    same in the shell and the console, in rtc's words (not a validation library's)."""
     flags = (opt.name, opt.short) if opt.short else (opt.name,)
     declared: Any
     default: Any = None
     if opt.kind == "flag":
         declared, default = bool, False
         info = typer.Option(*flags, help=opt.help)
-    elif opt.kind == "seconds":
-        declared = float | None
-        info = typer.Option(*flags, help=opt.help, metavar=opt.metavar, min=0, callback=finite)
     else:
-        value: Any = Path if opt.kind == "file" else str
-        if opt.choices:
-            value = Literal.__getitem__(opt.choices)
-        declared = (list[value] if opt.repeat else value) | None
-        info = typer.Option(*flags, help=opt.help, metavar=opt.metavar, show_default=False)
+        declared = (list[str] if opt.repeat else str) | None
+        info = typer.Option(
+            *flags,
+            help=opt.help + (" [x>=0]" if opt.kind == "seconds" else ""),
+            metavar=opt.metavar,
+            show_default=False,
+            callback=_converter(opt),
+        )
     return inspect.Parameter(
         opt.key,
         inspect.Parameter.KEYWORD_ONLY,
         default=default,
         annotation=Annotated[declared, info],
     )
+
+
+def _converter(opt: Opt) -> Callable[[Any], Any]:
+    def convert_value(value: Any) -> Any:
+        if not value and opt.repeat:
+            return ()  # as the console's parser gives it (and click without a callback)
+        if value is None:
+            return None
+        try:
+            if isinstance(value, list | tuple):
+                return [convert(opt, v) for v in value]
+            return convert(opt, value)
+        except UsageError as exc:  # click adds "Invalid value for '--name'" itself
+            raise typer.BadParameter(exc.message.partition(": ")[2] or exc.message) from None
+
+    return convert_value
 
 
 def grammar(options: Sequence[Opt], *, prompt_help: str) -> Callable[[Command], Command]:

@@ -9,12 +9,14 @@ asyncio and what builds events (``options``, ``shapes``) are imported inside the
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from realtime_cli.cli.app import app, show_version
 from realtime_cli.cli.params import Connection, connects, finite, grammar
+from realtime_cli.cli.tool_options import console_tools, tool_options
 from realtime_cli.errors import UsageError
 from realtime_cli.protocol.create_grammar import CREATE_OPTIONS, PROMPT_HELP
 
@@ -26,26 +28,39 @@ EXIT_CODES_HELP = """\
 Exit codes: 0 the response completed (or was cancelled by --cancel-after);
 1 it ended failed, incomplete or cancelled, or the server answered with an error;
 2 usage or validation error (nothing sent); 3 could not connect or authenticate;
-4 connection lost mid-work; 130 interrupted (Ctrl-C, after cancelling the response).
+4 connection lost mid-work; 130 interrupted (Ctrl-C, after cancelling the response);
+143 SIGTERM and 129 SIGHUP, handled as Ctrl-C is.
 """
 
 
 @app.callback(invoke_without_command=True)
 @connects(record=True)
+@tool_options
 def _root(
     ctx: typer.Context,
     version: Annotated[
         bool,
-        typer.Option("--version", "-V", help="Show the version and exit.", callback=show_version),
+        # Eager: answered before the other options are processed (and their validators built).
+        typer.Option(
+            "--version",
+            "-V",
+            help="Show the version and exit.",
+            callback=show_version,
+            is_eager=True,
+        ),
     ] = False,
     view: Annotated[
         Literal["events", "responses", "quiet"] | None,
         typer.Option(
-            "--view", help="The console's view (see rtc repl --help).", show_default=False
+            "--view",
+            help="The console's view (see rtc repl --help).",
+            show_default=False,
+            metavar="events|responses|quiet",
         ),
     ] = None,
     *,
     connection: Connection,
+    tools: dict[str, Any],
 ) -> None:
     """With no command: the console when stdin is a terminal, pipe mode when it is not."""
     if ctx.invoked_subcommand is not None:
@@ -61,8 +76,11 @@ def _root(
         if sys.stdin.isatty():
             from realtime_cli.console.terminal import run_repl
 
+            settings = console_tools(tools, profile_handlers(connection))
             raise typer.Exit(
-                asyncio.run(run_repl(endpoint, view=view or "events", record=recorder))
+                asyncio.run(
+                    run_repl(endpoint, view=view or "events", record=recorder, tools=settings)
+                )
             )
         from realtime_cli.pipe.run import PipeJob, run_pipe
 
@@ -90,10 +108,28 @@ def create(
     Example: rtc create "What is the capital of France?" --modality text -m run=42
     """
     import asyncio
+    import os
 
     from realtime_cli.oneshot import run_create
+    from realtime_cli.session.last_exchange import load, state_file
 
-    job = create_job(params, connection.endpoint())
+    params = {**params, "prompt": prompt_with_stdin(params["prompt"], sys.stdin)}
+    if params["with_context"] and params["conversation"] != "none":
+        raise UsageError("--with-context goes with --conversation none")
+    keep = state_file(os.environ)
+    history = load(keep) if params["continue_"] else []
+    if params["dry_run"]:  # httpie's --offline: what would be sent, validated, and nothing else
+        from realtime_cli.protocol.events import encode
+
+        made, warnings = create_job(params, None, history).checked_events()
+        for warning in warnings:
+            sys.stderr.write(f"rtc: warning: {warning}\n")
+        for event in made:
+            sys.stdout.write(encode(event) + "\n")
+        raise typer.Exit(0)
+    handlers = [*profile_handlers(connection), *(params["tool_handlers"] or ())]
+    job = create_job({**params, "tool_handlers": handlers}, connection.endpoint(), history)
+    job.keep = keep
     if summary_json and job.json_output:
         raise UsageError("--summary-json and --json both choose stdout: give one")
     job.summary_json = summary_json
@@ -101,32 +137,124 @@ def create(
         raise typer.Exit(asyncio.run(run_create(job)))
 
 
-def create_job(params: dict[str, Any], endpoint: Endpoint) -> CreateJob:
+def prompt_with_stdin(prompt: str | None, stdin: Any) -> str | None:
+    """llm's habit: ``echo question | rtc create`` and ``rtc create -`` take the prompt from
+    stdin; ``rtc create PROMPT < file`` puts the file first, as the context the prompt is
+    about. A terminal on stdin is never read."""
+    try:
+        if stdin is None or stdin.isatty():
+            return None if prompt == "-" else prompt
+        piped = stdin.read()
+    except (OSError, ValueError):  # stdin closed or unreadable: there is nothing to add
+        return None if prompt == "-" else prompt
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"stdin is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    piped = piped.strip("\n")
+    if prompt is None or prompt == "-":
+        return piped or None
+    return f"{piped}\n\n{prompt}" if piped.strip() else prompt
+
+
+def create_job(
+    params: dict[str, Any], endpoint: Endpoint | None, history: list[Any] | None = None
+) -> CreateJob:
     from realtime_cli.oneshot import CreateJob
     from realtime_cli.protocol.create_grammar import response_options
-    from realtime_cli.protocol.response_options import build_response
+    from realtime_cli.protocol.response_options import build_response, set_paths
 
     return CreateJob(
-        endpoint=endpoint,
+        set_paths=set_paths(params["set_"] or []),
+        endpoint=endpoint,  # type: ignore[arg-type]  # None only for --dry-run: never connects
         response=build_response(response_options(params)),
+        history=history or [],
+        raw=params["raw"],
         prompt=params["prompt"],
         event_id=params["event_id"],
         cancel_after=params["cancel_after"],
         timeout=params["timeout"],
-        json_output=params["json_output"],
+        json_output=params["json_output"] or params["output"] == "json",
         show_events=params["show_events"],
+        audio_in=params["audio_in"],
+        audio_out=params["audio_out"],
+        fast=params["fast"],
+        play=params["play"],
+        **tool_loop_fields(params),
+        output=params["output"],
     )
+
+
+AudioOutDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--audio-out",
+        help="Write each response's output audio to DIR/<response id>.wav.",
+        metavar="DIR",
+        file_okay=False,
+    ),
+]
+
+
+def profile_handlers(connection: Connection) -> list[str]:
+    """The profile's ``tool_handlers`` as ``--tool-handler`` specs (the flags come after, and a
+    flag for the same tool wins)."""
+    profile = connection.selection().profile
+    handlers = profile.tool_handlers if profile is not None else {}
+    return [f"{name}={command}" for name, command in handlers.items()]
+
+
+def tool_loop_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """CreateJob's tool-loop fields from ``--tool-handler`` and friends (checked here, exit 2)."""
+    from realtime_cli.errors import UsageError
+    from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS
+    from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
+
+    rounds = params["max_tool_rounds"]
+    if rounds is not None:
+        try:
+            rounds = int(rounds)
+        except ValueError:
+            rounds = -1
+        if rounds < 0:
+            raise UsageError(
+                f"Invalid value for '--max-tool-rounds': {params['max_tool_rounds']!r} "
+                "is not a whole number >= 0."
+            )
+    timeout = params["tool_timeout"]
+    return {
+        "handlers": Handlers(params["tool_handlers"] or ()),
+        "max_tool_rounds": DEFAULT_MAX_ROUNDS if rounds is None else rounds,
+        "tool_timeout": DEFAULT_TIMEOUT if timeout is None else (timeout or None),
+        "tool_approve": params["tool_approve"],
+    }
 
 
 @app.command()
 @connects(record=True)
+@tool_options
 def repl(
     view: Annotated[
         Literal["events", "responses", "quiet"],
-        typer.Option("--view", help="events: a row per event; responses: panels; quiet: errors."),
+        typer.Option(
+            "--view",
+            help="events: a row per event; responses: panels; quiet: errors.",
+            metavar="events|responses|quiet",
+        ),
     ] = "events",
+    audio_out: AudioOutDirOpt = None,
+    play: Annotated[
+        bool, typer.Option("--play", help="Play output audio as it arrives (the audio extra).")
+    ] = False,
+    audio_device: Annotated[
+        str | None,
+        typer.Option(
+            "--audio-device",
+            help="default, or null: no sound card (env RTC_AUDIO_DEVICE).",
+            metavar="NAME",
+        ),
+    ] = None,
     *,
     connection: Connection,
+    tools: dict[str, Any],
 ) -> None:
     """The interactive console: type commands, messages or raw JSON events; `help` inside.
 
@@ -135,17 +263,35 @@ def repl(
     import asyncio
 
     from realtime_cli.console.terminal import run_repl
+    from realtime_cli.console.voice import VoiceOptions
 
     endpoint = connection.endpoint()
+    voice = None
+    if audio_out is not None or play or audio_device is not None:
+        voice = VoiceOptions(_audio_dir(audio_out), play, audio_device)
+    settings = console_tools(tools, profile_handlers(connection))
     with connection.recording() as recorder:
-        raise typer.Exit(asyncio.run(run_repl(endpoint, view=view, record=recorder)))
+        raise typer.Exit(
+            asyncio.run(run_repl(endpoint, view=view, record=recorder, voice=voice, tools=settings))
+        )
+
+
+def _audio_dir(path: Path | None) -> Path | None:
+    """--audio-out DIR, created if missing (a usage error if it cannot be)."""
+    if path is not None:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--audio-out: cannot create {path}: {exc.strerror or exc}") from None
+    return path
 
 
 PIPE_HELP_EPILOG = """\
 Exit codes (the highest that applies): 0 all good; 1 the server answered with an error, a
 response ended other than completed (cancelled is fine after a response.cancel in the input), or
 a wait or timeout ran out; 2 some input was rejected; 3 could not connect or authenticate;
-4 connection lost before the work was done; 130 interrupted (Ctrl-C).
+4 connection lost before the work was done; 130 interrupted (Ctrl-C); 143 SIGTERM and
+129 SIGHUP (each after cancelling the active responses).
 """
 
 
@@ -203,6 +349,36 @@ def pipe(
             callback=finite,
         ),
     ] = None,
+    audio_out: AudioOutDirOpt = None,
+    # -- the tool loop (issue 13) --
+    tool_handlers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tool-handler",
+            help="Answer calls of tool NAME ('*': any) with COMMAND's stdout; arguments JSON on "
+            "stdin (repeatable).",
+            metavar="NAME=COMMAND",
+        ),
+    ] = None,
+    max_tool_rounds: Annotated[
+        str | None,
+        typer.Option(
+            "--max-tool-rounds",
+            help="Stop the tool loop (exit 1) after N follow-up responses. [default: 10]",
+            metavar="N",
+        ),
+    ] = None,
+    tool_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--tool-timeout",
+            help="Kill a handler after SECONDS; the model gets an error output. [default: 30]",
+            metavar="SECONDS",
+            min=0,
+            callback=finite,
+        ),
+    ] = None,
+    # -- end of the tool loop's options --
     *,
     connection: Connection,
 ) -> None:
@@ -231,6 +407,19 @@ def pipe(
         until=until,
         idle_timeout=idle_timeout,
         timeout=timeout,
+        audio_out=_audio_dir(audio_out),
     )
+    import dataclasses
+
+    loop_fields = tool_loop_fields(
+        {
+            "tool_handlers": [*profile_handlers(connection), *(tool_handlers or ())],
+            "max_tool_rounds": max_tool_rounds,
+            "tool_timeout": tool_timeout,
+            "tool_approve": False,
+        }
+    )
+    loop_fields.pop("tool_approve")
+    job = dataclasses.replace(job, **loop_fields)
     with connection.recording() as job.record:
         raise typer.Exit(asyncio.run(run_pipe(job)))

@@ -92,36 +92,59 @@ def profile_add(
     name: Annotated[str, typer.Argument(help="The profile's name.")],
     kind: Annotated[
         Literal["openai", "azure", "url", "local"] | None,
-        typer.Option("--kind", help="[default: from --url/--azure-endpoint, else openai]"),
+        typer.Option(
+            "--kind",
+            metavar="openai|azure|url|local",
+            help="[default: from --url/--azure-endpoint, else openai]",
+        ),
     ] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Endpoint URL (kind url).")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Endpoint URL (kind url).", metavar="URL")
+    ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI base URL, like OPENAI_BASE_URL.")
+        str | None,
+        typer.Option("--base-url", help="OpenAI base URL, like OPENAI_BASE_URL.", metavar="URL"),
     ] = None,
     azure_endpoint: AzureEndpointOpt = None,
     deployment: DeploymentOpt = None,
     api_version: ApiVersionOpt = None,
-    model: Annotated[str | None, typer.Option("--model", help="Model.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model.", metavar="MODEL")] = None,
     auth: Annotated[
         Literal["bearer", "api-key"] | None,
-        typer.Option("--auth", help="How the key is sent (bearer for a Microsoft Entra token)."),
+        typer.Option(
+            "--auth",
+            metavar="bearer|api-key",
+            help="How the key is sent (bearer for a Microsoft Entra token).",
+        ),
     ] = None,
     key_env: Annotated[
-        str | None, typer.Option("--key-env", help="Read the key from this variable.")
+        str | None,
+        typer.Option("--key-env", help="Read the key from this variable.", metavar="NAME"),
     ] = None,
     key_command: Annotated[
         str | None,
-        typer.Option("--key-command", help="Command printing the key (run without a shell)."),
+        typer.Option(
+            "--key-command",
+            metavar="COMMAND",
+            help="Command printing the key (run without a shell).",
+        ),
     ] = None,
     api_key: Annotated[
         str | None,
-        typer.Option("--api-key", help="Store the key itself (plain text; prefer --key-env)."),
+        typer.Option(
+            "--api-key", metavar="KEY", help="Store the key itself (plain text; prefer --key-env)."
+        ),
     ] = None,
     header: HeaderOpt = None,
     subprotocol: SubprotocolOpt = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", "-s", help="PATH=VALUE or PATH:=JSON into the session settings."),
+        typer.Option(
+            "--set",
+            "-s",
+            metavar="PATH=VALUE",
+            help="PATH=VALUE or PATH:=JSON into the session settings.",
+        ),
     ] = None,
     default: Annotated[bool, typer.Option("--default", help="Make it the default.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a profile of that name.")] = False,

@@ -18,20 +18,30 @@ from realtime_cli.errors import ExitCode, RtcError, UsageError
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to listen on.", metavar="HOST")
+    ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", help="Port (0 picks a free one).", min=0, max=65535)
+        int,
+        typer.Option("--port", help="Port (0 picks a free one).", min=0, max=65535, metavar="PORT"),
     ] = 8765,
     token_delay_ms: Annotated[
         float,
         typer.Option(
-            "--token-delay-ms", help="Delay between output tokens.", min=0, callback=finite
+            "--token-delay-ms",
+            help="Delay between output tokens.",
+            min=0,
+            callback=finite,
+            metavar="MS",
         ),
     ] = 20,
     api_key: Annotated[
         str | None,
         typer.Option(
-            "--api-key", help="Require this key (Bearer or api-key header).", show_default=False
+            "--api-key",
+            help="Require this key (Bearer or api-key header).",
+            show_default=False,
+            metavar="KEY",
         ),
     ] = None,
 ) -> None:
@@ -125,6 +135,7 @@ def export(
             "--format",
             "-f",
             help="md: a Markdown transcript; wav: a WAV file per response with output audio.",
+            metavar="md|wav",
         ),
     ] = "md",
     out: Annotated[

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+from collections.abc import Collection
+from pathlib import Path
 
+from realtime_cli.console import tool_calls, voice
 from realtime_cli.console.command_table import COMMANDS
 from realtime_cli.console.parse import (
     NOT_IN_CONSOLE,
@@ -19,6 +22,7 @@ from realtime_cli.console.parse import (
     last_count,
     one_id,
     parse_args,
+    parse_json_events,
     split_force,
 )
 from realtime_cli.console.shell import Handler, Shell
@@ -28,16 +32,24 @@ from realtime_cli.protocol.create_grammar import (
     CREATE_OPTIONS,
     Opt,
     parse_create,
+    prompt_events,
     response_options,
 )
 from realtime_cli.protocol.events import JSON, Client
-from realtime_cli.protocol.response_options import build_response, checked, set_path
+from realtime_cli.protocol.response_options import (
+    build_response,
+    checked,
+    checked_sets,
+    load_tools,
+    set_path,
+    set_paths,
+)
 from realtime_cli.render import (
     help_view,
     items_table,
     log_row,
     print_json,
-    print_row,
+    print_listed_row,
     responses_table,
 )
 
@@ -60,14 +72,22 @@ async def create(shell: Shell, args: list[str], line: str) -> None:
     response = build_response(response_options(params))
     if response.get("conversation") != "none" and not force:
         shell.guard("add --conversation none (out-of-band) or --force")
-    to_send = []
-    if params["prompt"] is not None:
-        to_send.append(events.item_create(events.user_message(params["prompt"])))
-    to_send.append(events.response_create(response, params["event_id"]))
+    context: list[str] = []
+    if params["with_context"]:
+        if response.get("conversation") != "none":
+            raise UsageError("create: --with-context goes with --conversation none")
+        context = list(shell.connected().tracker.items)
+    to_send = prompt_events(params["prompt"], response, params["event_id"], context)
+    warnings = []
     for event in to_send:  # all valid before any is sent
-        checked(event)
+        if event["type"] == Client.response_create:
+            warnings += checked_sets(event, set_paths(params["set_"] or []))
+        else:
+            checked(event)
+    for warning in warnings:
+        shell.say(f"warning: {warning}", "yellow")
     for event in to_send:
-        sent = await shell.send(event, line)
+        sent = await shell.send(event, line, validate=False)
     if params["cancel_after"] is not None:
         shell.spawn(_cancel_later(shell, str(sent["event_id"]), params["cancel_after"], line))
 
@@ -98,6 +118,8 @@ async def cancel(shell: Shell, args: list[str], line: str) -> None:
             await shell.send(events.response_cancel(response.id), line)
         return
     if rest:
+        if not values.get("--force"):
+            known_id("cancel", rest[0], session.tracker.responses, "response")
         await shell.send(events.response_cancel(rest[0]), line)
         return
     default = session.tracker.active_default()
@@ -109,7 +131,13 @@ async def cancel(shell: Shell, args: list[str], line: str) -> None:
 
 
 async def interrupt(shell: Shell) -> None:
-    """Ctrl-C while responses are active: cancel each of them by id."""
+    """Ctrl-C while responses are active: cancel each of them by id (and stop what the
+    extensions run: tool handlers)."""
+    for extension in shell.extensions:
+        if extension.busy():
+            await extension.interrupt()
+    if shell.voice is not None:
+        shell.voice.barge_in("Ctrl-C")  # playback stops first, then the cancels go out
     for response in shell.cancellable():
         shell.say(f"cancelling {response.id}", "yellow")
         with contextlib.suppress(ConnectionLost, UsageError):
@@ -136,9 +164,21 @@ async def session_update(shell: Shell, args: list[str], line: str) -> None:
         mode = values["--turn-detection"]
         detection = None if mode == "none" else {"type": mode}
         session.setdefault("audio", {})["input"] = {"turn_detection": detection}
+    if "--tools" in values:
+        session["tools"] = load_tools(Path(values["--tools"]))
     for assignment in values.get("--set", []):
         set_path(session, assignment, prefix="session")
     await shell.send({"type": Client.session_update, "session": session}, line)
+
+
+async def raw(shell: Shell, args: list[str], line: str) -> None:
+    """``raw {...}``: the JSON after the word, as pasted (not shlex-split), sent unvalidated."""
+    text = line.strip().partition(" ")[2].strip()
+    if not text:
+        raise UsageError("raw: what to send? usage: raw {JSON}")
+    shell.connected()
+    for event in parse_json_events(text):
+        await shell.send(event, line, validate=False)
 
 
 async def items(shell: Shell, args: list[str], line: str) -> None:
@@ -150,14 +190,35 @@ async def items(shell: Shell, args: list[str], line: str) -> None:
         shell.say("no items yet")
 
 
+def known_id(command: str, wanted: str, known: Collection[str], kind: str) -> None:
+    """Refuse an id this session has never seen (``cancel all`` is not a response id): the
+    server would answer with an error after the fact, or the response would keep going."""
+    if wanted in known:
+        return
+    newest = list(known)[-5:][::-1]
+    listed = f"known: {', '.join(newest)}" if newest else f"no {kind} yet"
+    extra = "; cancel --all cancels every active response" if command == "cancel" else ""
+    raise UsageError(
+        f"{command}: no {kind} {wanted!r} in this session ({listed}){extra};"
+        " --force sends it anyway"
+    )
+
+
+async def _item_command(shell: Shell, command: str, type_: str, args: list[str], line: str) -> None:
+    values, _ = parse_args(command, args)
+    item_id = one_id(command, args)
+    session = shell.connected()
+    if not values.get("--force"):
+        known_id(command, item_id, session.tracker.items, "item")
+    await shell.send({"type": type_, "item_id": item_id}, line)
+
+
 async def delete(shell: Shell, args: list[str], line: str) -> None:
-    event = {"type": Client.conversation_item_delete, "item_id": one_id("delete", args)}
-    await shell.send(event, line)
+    await _item_command(shell, "delete", Client.conversation_item_delete, args, line)
 
 
 async def retrieve(shell: Shell, args: list[str], line: str) -> None:
-    event = {"type": Client.conversation_item_retrieve, "item_id": one_id("retrieve", args)}
-    await shell.send(event, line)
+    await _item_command(shell, "retrieve", Client.conversation_item_retrieve, args, line)
 
 
 async def responses(shell: Shell, args: list[str], line: str) -> None:
@@ -168,6 +229,8 @@ async def responses(shell: Shell, args: list[str], line: str) -> None:
     elif known:
         costs = {r.id: shell.meter(r).cost_text() for r in known if not r.active}
         shell.out.print(responses_table(known, costs))
+        voice.meters(shell, known)
+        tool_calls.show_chains(shell)  # the tool loops among them
     else:
         shell.say("no responses yet")
 
@@ -181,10 +244,12 @@ async def log(shell: Shell, args: list[str], line: str) -> None:
         if pattern is None or fnmatch.fnmatchcase(str(e.event.get("type")), pattern)
     ]
     chosen = chosen[-last_count(values.get("--last")) :]
+    if shell.log.dropped:  # said first: "no events of type session.*" may only mean "not now"
+        shell.say(shell.log.describe_bounds())
     if not chosen:
         shell.say("no events" + (f" of type {pattern}" if pattern else ""))
     for entry in chosen:
-        print_row(shell.out, log_row(entry.t, entry.direction, entry.event))
+        print_listed_row(shell.out, log_row(entry.t, entry.direction, entry.event))
 
 
 async def show(shell: Shell, args: list[str], line: str) -> None:
@@ -217,9 +282,11 @@ async def help_(shell: Shell, args: list[str], line: str) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
+    **voice.HANDLERS,
     "create": create,
     "cancel": cancel,
     "session": session_update,
+    "raw": raw,
     "items": items,
     "delete": delete,
     "retrieve": retrieve,
@@ -228,5 +295,10 @@ HANDLERS: dict[str, Handler] = {
     "show": show,
     "view": view,
     "help": help_,
+    # -- the tool loop (issue 13) --
+    "tool-output": tool_calls.tool_output,
+    "calls": tool_calls.calls,
+    "approve": tool_calls.approve,
+    "deny": tool_calls.deny,
 }
-assert set(HANDLERS) | {"quit", "reconnect"} == set(COMMANDS)
+assert set(HANDLERS) | {"quit", "reconnect", "clear"} == set(COMMANDS)

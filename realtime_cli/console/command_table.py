@@ -35,12 +35,22 @@ class Spec:
 
 
 SESSION_OPTIONS = (
-    Opt("--instructions", "TEXT", "instructions for every response"),
+    Opt("--instructions", "TEXT", "instructions for every response", short="-i"),
     Opt("--modality", "text|audio", "output modality", MODALITIES),
     Opt("--voice", "VOICE", "output voice", VOICES),
     Opt("--turn-detection", "MODE", "none, server_vad or semantic_vad", TURN_DETECTION),
-    Opt("--set", "PATH=VALUE", "PATH=VALUE (string) or PATH:=JSON into the session", repeat=True),
+    Opt("--tools", "FILE", "JSON file with a list of tools (session.tools)", kind="file"),
+    Opt(
+        "--set",
+        "PATH=VALUE",
+        "PATH=VALUE (string) or PATH:=JSON into the session",
+        repeat=True,
+        short="-s",
+    ),
 )
+
+# An id rtc has never seen is refused locally; --force sends it (the server may know more).
+FORCE_ID = Opt("--force", help="send even if this session has never seen that id")
 
 COMMANDS: dict[str, Spec] = {
     "create": Spec(
@@ -55,10 +65,11 @@ COMMANDS: dict[str, Spec] = {
         ),
     ),
     "cancel": Spec(
-        "cancel [RESPONSE_ID] [--all]",
+        "cancel [RESPONSE_ID] [--all] [--force]",
         "send response.cancel (default: the active default-conversation response)",
-        (Opt("--all", help="cancel every active response, each by id"),),
+        (Opt("--all", help="cancel every active response, each by id"), FORCE_ID),
         1,
+        examples=("cancel", "cancel --all", "cancel resp_ABC --force"),
     ),
     "session": Spec(
         "session [options]",
@@ -67,11 +78,50 @@ COMMANDS: dict[str, Spec] = {
         examples=(
             "session --modality text --turn-detection none",
             "session --set audio.output.speed:=1.2",
+            "session -i 'Be brief' --tools tools.json",
         ),
     ),
+    # Voice (console/voice.py)
+    "audio": Spec(
+        "audio FILE [--fast]",
+        "send FILE (WAV; MP3/FLAC/Ogg with the audio extra) as your spoken turn, in real time",
+        (Opt("--fast", help="send it at once instead of in real time"),),
+        1,
+        examples=("audio question.wav", "audio ~/hello.mp3 --fast"),
+    ),
+    "save": Spec(
+        "save RESPONSE_ID FILE.wav", "write a response's output audio to a WAV file", (), 2
+    ),
+    "play": Spec("play RESPONSE_ID", "play a response's audio (needs the audio extra)", (), 1),
+    "mic": Spec(
+        "mic [on|off]",
+        "the microphone (audio extra): push-to-talk without turn detection, else hands-free;"
+        " Ctrl-T toggles",
+        (),
+        1,
+    ),
+    "raw": Spec(
+        "raw {JSON}",
+        "send client events as typed, without validating them (beta or other vendors' servers)",
+        positionals=1,
+        examples=('raw {"type": "response.create", "response": {"new_field": 1}}',),
+        takes_options=True,
+    ),
     "items": Spec("items", "list the conversation items"),
-    "delete": Spec("delete ITEM_ID", "send conversation.item.delete", positionals=1),
-    "retrieve": Spec("retrieve ITEM_ID", "send conversation.item.retrieve", positionals=1),
+    "delete": Spec(
+        "delete ITEM_ID [--force]",
+        "send conversation.item.delete",
+        (FORCE_ID,),
+        positionals=1,
+        examples=("delete item_ABC", "delete item_ABC --force"),
+    ),
+    "retrieve": Spec(
+        "retrieve ITEM_ID [--force]",
+        "send conversation.item.retrieve",
+        (FORCE_ID,),
+        positionals=1,
+        examples=("retrieve item_ABC",),
+    ),
     "responses": Spec(
         "responses [--totals]",
         "a table of every response in this session",
@@ -88,6 +138,27 @@ COMMANDS: dict[str, Spec] = {
     "show": Spec("show ID", "the full JSON of an event (event_id), item or response", (), 1),
     "view": Spec("view events|responses|quiet", "what to print as events arrive", (), 1),
     "reconnect": Spec("reconnect", "close this connection and open a new session"),
+    # -- the tool loop (issue 13) --
+    "tool-output": Spec(
+        "tool-output [--no-create] CALL_ID TEXT|@FILE|{JSON}",
+        "send a function_call_output for a pending call, then response.create",
+        (Opt("--no-create", help="send only the output; response.create is up to you"),),
+        2,
+        examples=("tool-output call_abc Sunny, 21 C", 'tool-output call_abc {"temp": 21}'),
+    ),
+    "calls": Spec("calls", "the pending function calls with their arguments (and MCP requests)"),
+    "approve": Spec(
+        "approve ID",
+        "run the handler of a call waiting for approval; or approve an MCP request",
+        positionals=1,
+    ),
+    "deny": Spec(
+        "deny ID",
+        "do not run that handler (the model hears so); or deny an MCP request",
+        positionals=1,
+    ),
+    # -- end of the tool loop's commands --
+    "clear": Spec("clear", "clear the screen (events and show still list what scrolled away)"),
     "help": Spec("help [COMMAND]", "this help, or one command's", (), 1),
     "quit": Spec("quit", "close the session (code 1000) and leave; also exit, Ctrl-D"),
 }
@@ -117,4 +188,5 @@ KEYS = (
     ("Ctrl-D", "on an empty line: leave"),
     ("Tab", "complete commands, options, values, ids and event types"),
     ("Ctrl-R", "search the history"),
+    ("Ctrl-T", "push-to-talk: start the microphone; again: stop and send (audio extra)"),
 )

@@ -51,12 +51,17 @@ def wrap(line: str, width: int) -> list[str]:
     return rows
 
 
+def tail_chars(width: int, count: int) -> int:
+    """Enough of a text's end to fill ``count`` rows of ``width`` (what ``tail_lines`` reads)."""
+    return (width * 2 + 2) * count
+
+
 def tail_lines(text: str, width: int, count: int) -> list[str]:
     """The last ``count`` screen rows of ``text`` wrapped to ``width`` (cheap on long text)."""
     if count <= 0:
         return []
     # Only the end can show: wrapping the whole text of a long answer at every redraw is waste.
-    text = clean(text[-(width * 2 + 2) * count :])
+    text = clean(text[-tail_chars(width, count) :])
     rows: list[str] = []
     for line in reversed(text.split("\n")):
         rows[:0] = wrap(line, width)
@@ -114,8 +119,11 @@ def live_fragments(
         header = truncate("▸ " + response_header(response, now), width)
         fragments.append(("class:live.header", header))
         fragments.append(("", "\n"))
-        body = tail_lines(response.answer, width, max(1, per - 1))
-        if not response.answer:
+        # The answer's end only: joining a long answer at every redraw would cost O(length).
+        rows = max(1, per - 1)
+        answer = response.answer_parts
+        body = tail_lines(answer.tail(tail_chars(width, rows)), width, rows)
+        if not answer:
             body = ["…"]
         for line in body:
             fragments.append(("class:live.text", line))
@@ -138,6 +146,7 @@ class Status:
     now: float = 0.0
     wall: float = 0.0
     last_error: ErrorInfo | None = None
+    mic: str | None = None  # "mic live -32 dB" while the microphone streams
     totals: str = ""  # the session's responses, tokens and cost so far (protocol.meters)
 
 
@@ -169,6 +178,8 @@ def toolbar_fragments(status: Status, width: int) -> Fragments:
         parts.append((1, "class:toolbar.active", active))
     else:
         parts.append((6, "class:toolbar.hint", "help · Tab · Ctrl-D quits"))
+    if status.mic:
+        parts.append((0, "class:toolbar.active", f"● {status.mic}"))
     if status.totals:
         parts.append((5, "", status.totals))
     if status.last_error is not None:

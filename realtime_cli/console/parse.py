@@ -17,7 +17,7 @@ import difflib
 import json
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ from realtime_cli.protocol.events import (
     raw_decode,
 )
 from realtime_cli.protocol.json_reader import Bad, JsonStream
+from realtime_cli.protocol.tracker import Tracker
 
 # Options of `rtc create` that belong to the start of a one-shot run, not to the console.
 NOT_IN_CONSOLE = {
@@ -100,6 +101,8 @@ def classify(line: str) -> Line | None:
         # "responses to criticism": words where only flags (--totals) fit are a message too.
         if rest.strip()[:1] not in ("", "-") and spec.words_are_a_message and not slash:
             return Chat(text)
+        if name == "raw":  # JSON as typed: not shell words (an apostrophe is not a quote)
+            return Command(name, [rest.strip()] if rest.strip() else [])
         try:
             args = shlex.split(rest)
         except ValueError as exc:
@@ -175,6 +178,7 @@ def parse_args(command: str, args: Sequence[str]) -> tuple[dict[str, Any], list[
     """Options and positionals of a console-only command, checked against its ``Spec``."""
     spec = COMMANDS[command]
     by_name = {opt.name: opt for opt in spec.options}
+    by_name |= {opt.short: opt for opt in spec.options if opt.short}
     values: dict[str, Any] = {}
     rest: list[str] = []
     items = list(args)
@@ -290,6 +294,7 @@ class CompletionContext:
     all_response_ids: Sequence[str] = ()
     item_ids: Sequence[str] = ()
     event_ids: Sequence[str] = ()
+    call_ids: Sequence[str] = ()  # pending function calls and MCP approval requests
 
 
 def _value_choices(option: str, ctx: CompletionContext) -> tuple[str, ...]:
@@ -340,4 +345,29 @@ def completions(before: str, ctx: CompletionContext) -> tuple[list[str], int]:
         candidates = VIEWS
     elif command == "help":
         candidates = list(COMMANDS)
+    elif command in ("tool-output", "approve", "deny") and len(done) == 1:
+        candidates = ctx.call_ids
     return [c for c in dict.fromkeys(candidates) if c.startswith(current)], len(current)
+
+
+def id_hint(word: str, tracker: Tracker, event_types: Mapping[str, str]) -> str:
+    """What an id in a Tab menu is: a response's status and answer, an item's role and text,
+    an event's type."""
+    response = tracker.responses.get(word)
+    if response is not None:
+        oob = " · oob" if response.out_of_band else ""
+        return _short(f"{response.status}{oob} · {response.answer}")
+    item = tracker.items.get(word)
+    if item is not None:
+        said = " ".join(
+            str(part.get("text") or part.get("transcript") or "")
+            for part in item.get("content") or []
+            if isinstance(part, dict)
+        )
+        return _short(f"{item.get('role') or item.get('type')} · {said}")
+    return event_types.get(word, "")
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = " ".join(text.split()).rstrip(" ·")
+    return text if len(text) <= width else text[: width - 1] + "…"

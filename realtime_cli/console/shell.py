@@ -11,13 +11,12 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from realtime_cli.console.event_log import LOG_SIZE, EventLog
 from realtime_cli.console.parse import Chat, Command, RawEvents, classify
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, UsageError
@@ -39,7 +38,16 @@ from realtime_cli.render import (
 from realtime_cli.session.client import Received, Session, open_session
 from realtime_cli.session.recording import Recorder
 
-LOG_SIZE = 5000  # events kept for `events` and `show` (sent and received)
+# Answers that mean "what you sent worked": after one, the toolbar's last error is history.
+_SUCCESSES = frozenset(
+    {
+        Server.response_created,
+        Server.session_updated,
+        Server.conversation_item_added,
+        Server.conversation_item_deleted,
+        Server.conversation_item_retrieved,
+    }
+)
 PENDING_GRACE = 5.0  # how long a sent response.create counts as "about to be active"
 PANEL_WIDTH = 120  # wider panels are mostly empty lines and long lines are hard to read
 YIELD_EVERY = 50  # during a burst, let keystrokes and redraws in every this many events
@@ -59,17 +67,38 @@ class Action(Enum):
     NONE = "none"
     QUIT = "quit"
     RECONNECT = "reconnect"
+    CLEAR = "clear"
 
 
-@dataclass
-class LogEntry:
-    t: float
-    direction: str  # "→" sent, "←" received
-    event: JSON
+class BargeIn(Protocol):
+    """What the shell needs of the voice (console/voice.py): stop playback for a new turn."""
+
+    def barge_in(self, why: str) -> bool: ...
 
 
 # A console command: the shell, the words after the command name, the line as typed.
 Handler = Callable[["Shell", list[str], str], Awaitable[None]]
+
+
+class Extension(Protocol):
+    """Something the shell tells of each connection, server event and typed line (the tool
+    loop, ``tool_calls.py``), so it lives in a module of its own, not in the shell."""
+
+    def connected(self, session: Session) -> None: ...
+
+    def received(self, received: Received) -> None: ...
+
+    async def disconnected(self) -> None: ...
+
+    async def intercept(self, line: str) -> bool:
+        """True when the line was an answer to the extension's question (consumed)."""
+        ...
+
+    def busy(self) -> bool:
+        """Work Ctrl-C stops (``interrupt``)."""
+        ...
+
+    async def interrupt(self) -> None: ...
 
 
 class Shell:
@@ -98,9 +127,10 @@ class Shell:
         self.token_delay_ms = token_delay_ms
         self.session: Session | None = None
         self.state = "disconnected"
-        self.log: deque[LogEntry] = deque(maxlen=log_size)
+        self.log = EventLog(log_size)
         self.rows = EventRows(out)
         self.last_error: ErrorInfo | None = None
+        self.sent_since_error = False  # a later success clears the toolbar's last error
         self.lines: dict[str, str] = {}  # event_id → the console line that sent it
         self.cancelling: set[str] = set()
         self.pending_default: dict[str, float] = {}  # response.create event_id → when sent
@@ -112,6 +142,10 @@ class Shell:
         self.totals = Totals()  # every finished response, across reconnects (protocol.meters)
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Voice (console/voice.py): told of every server event; the Voice object itself.
+        self.listeners: list[Callable[[Received], None]] = []
+        self.voice: BargeIn | None = None
+        self.extensions: list[Extension] = []  # the tool loop (tool_calls.py)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -122,6 +156,7 @@ class Shell:
     def show_error(self, error: ErrorInfo) -> None:
         if not error.is_notice:
             self.last_error = error
+            self.sent_since_error = False
         self.rows.flush()
         shown = dataclasses.replace(error, message=self.endpoint.scrub(error.message))
         self.out.print(error_line(shown, self.lines.get(error.event_id or "")))
@@ -155,6 +190,8 @@ class Shell:
         self.pending_default.clear()
         session.on_sent.append(self.on_sent)
         session.on_bad_frame = lambda why: self.say(f"skipped a server frame: {why}", "yellow")
+        for extension in self.extensions:
+            extension.connected(session)
         for received in first:
             self.on_received(received)
         self.rows.flush()
@@ -171,6 +208,8 @@ class Shell:
         """Close the socket with code 1000 (and stop the built-in server). Safe to repeat."""
         for task in list(self._tasks):
             task.cancel()
+        for extension in self.extensions:
+            await extension.disconnected()
         stack, self._stack = self._stack, None
         session = self.session
         if stack is not None:
@@ -230,12 +269,21 @@ class Shell:
     # -- events both ways -----------------------------------------------------------------------
 
     def on_sent(self, event: JSON, text: str, t: float) -> None:
-        self.log.append(LogEntry(t, "→", event))
+        self.log.append(t, "→", event, len(text))
         if self.view == "events":
             self.rows.client(event, t)
 
     def on_received(self, received: Received) -> None:
-        self.log.append(LogEntry(received.t, "←", received.event))
+        try:
+            self._on_received(received)
+        finally:
+            for extension in self.extensions:
+                extension.received(received)
+
+    def _on_received(self, received: Received) -> None:
+        self.log.append(received.t, "←", received.event, len(received.text))
+        for listener in self.listeners:
+            listener(received)
         self.changed = True
         update = received.update
         if update.type not in DELTA_TYPES:
@@ -243,6 +291,8 @@ class Shell:
         if update.error is not None:
             self.show_error(update.error)
             return
+        if self.sent_since_error and update.type in _SUCCESSES:
+            self.last_error = None  # what was typed after the error worked
         if self.view == "events":
             self.rows.server(received.event, received.t)  # render cleans every server string
         if update.finished and update.response is not None:
@@ -307,6 +357,9 @@ class Shell:
     async def execute(self, line: str) -> Action:
         """Do what one typed line says. Mistakes become one line of error, never a traceback."""
         try:
+            for extension in self.extensions:
+                if await extension.intercept(line):
+                    return Action.NONE
             parsed = classify(line)
             if isinstance(parsed, Chat):
                 await self.chat(parsed.text, line)
@@ -317,6 +370,8 @@ class Shell:
                     return Action.QUIT
                 if parsed.name == "reconnect":
                     return Action.RECONNECT
+                if parsed.name == "clear":
+                    return Action.CLEAR
                 await self.handlers[parsed.name](self, parsed.args, line)
         except UsageError as exc:
             self.say(f"error: {exc.message}", "red")
@@ -332,9 +387,10 @@ class Shell:
             raise UsageError("not connected: type reconnect to open a new session")
         return self.session
 
-    async def send(self, event: JSON, line: str) -> JSON:
+    async def send(self, event: JSON, line: str, *, validate: bool = True) -> JSON:
         """Validate, send, and remember which line sent it (errors name the line)."""
-        sent = await self.connected().send(event)
+        sent = await self.connected().send(event, validate=validate)
+        self.sent_since_error = self.last_error is not None
         event_id = str(sent.get("event_id") or "")
         if event_id:
             self.lines[event_id] = line.strip()
@@ -371,6 +427,8 @@ class Shell:
             )
 
     async def chat(self, text: str, line: str) -> None:
+        if self.voice is not None:
+            self.voice.barge_in("message")  # a new message interrupts what is playing
         self.guard("use create '...' --conversation none (out-of-band) or --force")
         item = events.item_create(events.user_message(text))
         for event in (item, events.response_create()):

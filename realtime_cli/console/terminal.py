@@ -17,14 +17,16 @@ terminal writes through ``patch_stdout(raw=True)`` so they land above the prompt
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.enums import DEFAULT_BUFFER
 from prompt_toolkit.filters import Condition, has_focus, is_searching
@@ -34,15 +36,24 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output
 from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.shortcuts import clear
 from prompt_toolkit.styles import Style
 
 from realtime_cli.console import actions
 from realtime_cli.console.live_region import Fragments, Status, live_fragments, toolbar_fragments
-from realtime_cli.console.parse import CompletionContext, completions, json_unfinished
+from realtime_cli.console.parse import (
+    CompletionContext,
+    completions,
+    id_hint,
+    json_unfinished,
+)
 from realtime_cli.console.shell import Action, Shell, host
+from realtime_cli.console.tool_calls import ConsoleTools, ToolSettings, tools_of
+from realtime_cli.console.voice import Voice, VoiceOptions
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ExitCode, RtcError, UsageError
 from realtime_cli.render import RichConsole, console_for_repl
+from realtime_cli.session.handlers import Handlers
 from realtime_cli.session.recording import Recorder
 
 REDRAW_INTERVAL = 0.08  # seconds: the most often streaming text is redrawn
@@ -74,15 +85,27 @@ def history_file(environ: Mapping[str, str]) -> Path:
     return Path(state) / "rtc" / "history"
 
 
+# A typed line that may carry a credential: a key, or a tool's authorization/headers (an MCP
+# server's token) in `session --set 'tools:=[...]'`, `create --set`, or a raw JSON event. Such a
+# line is kept in memory for this session's Up arrow, never written to the history file: it is
+# dropped whole (a redacted copy would only be a broken command to recall).
+_SECRET_WORDS = re.compile(r"--api-key|api[-_]key|authorization|headers|bearer\s", re.IGNORECASE)
+
+
+def keeps_secret(line: str, secrets: Sequence[str] = ()) -> bool:
+    """Whether ``line`` must stay out of the history file."""
+    return bool(_SECRET_WORDS.search(line)) or any(s and s in line for s in secrets)
+
+
 class _History(FileHistory):
-    """The history file, minus lines that carry a key (the console never stores one)."""
+    """The history file, minus lines that carry a key or a tool credential (see above)."""
 
     def __init__(self, path: Path, secrets: Sequence[str]) -> None:
         super().__init__(str(path))
         self.secrets = [s for s in secrets if s]
 
     def store_string(self, string: str) -> None:
-        if "--api-key" not in string and not any(s in string for s in self.secrets):
+        if not keeps_secret(string, self.secrets):
             super().store_string(string)
 
 
@@ -108,24 +131,36 @@ def _continuation(width: int, line_number: int, wrap_count: int) -> str:
 class _Completer(Completer):
     def __init__(self, shell: Shell) -> None:
         self.shell = shell
+        self._paths = PathCompleter(expanduser=True)
 
     def get_completions(
         self, document: Document, complete_event: CompleteEvent
     ) -> Iterable[Completion]:
         shell = self.shell
+        before = document.text_before_cursor
+        words = before.split()
+        fresh = before[-1:].isspace()  # the cursor starts a new word
+        if (words[-1:] if fresh else words[-2:-1]) == ["--tools"]:
+            # --tools FILE: file paths (only this module may use prompt-toolkit's completer).
+            word = "" if fresh else words[-1]
+            yield from self._paths.get_completions(Document(word, len(word)), complete_event)
+            return
         tracker = shell.session.tracker if shell.session else None
+        # Ids newest first (the one just seen is the one usually wanted), each with a hint.
+        recent = list(itertools.islice(reversed(shell.log), 200))
+        event_types = {str(e.event.get("event_id")): str(e.event.get("type")) for e in recent}
         context = CompletionContext(
             create_options=actions.create_options(),
-            response_ids=[r.id for r in shell.active()],
-            all_response_ids=list(tracker.responses) if tracker else [],
-            item_ids=list(tracker.items) if tracker else [],
-            event_ids=[str(e.event["event_id"]) for e in shell.log if e.event.get("event_id")][
-                -50:
-            ],
+            response_ids=[r.id for r in reversed(shell.active())],
+            all_response_ids=list(reversed(tracker.responses)) if tracker else [],
+            item_ids=list(reversed(tracker.items)) if tracker else [],
+            event_ids=[str(e.event["event_id"]) for e in recent if e.event.get("event_id")][:50],
+            call_ids=tools_of(shell).pending_ids(),
         )
         words, replace = completions(document.text_before_cursor, context)
         for word in words:
-            yield Completion(word, start_position=-replace)
+            hint = id_hint(word, tracker, event_types) if tracker else ""
+            yield Completion(word, start_position=-replace, display_meta=hint or None)
 
 
 class Repl:
@@ -140,7 +175,7 @@ class Repl:
         self.shell = shell
         self._last_ctrl_c = 0.0
         self.executed = 0  # lines run so far (tests wait on it)
-        self._cache: tuple[tuple[int, int, str], Fragments, Fragments] | None = None
+        self._cache: tuple[tuple[int, int, str, str | None], Fragments, Fragments] | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._receiver: asyncio.Task[None] | None = None
         self.prompt: PromptSession[str] = PromptSession(
@@ -164,7 +199,9 @@ class Repl:
         """The live region and the toolbar: computed again on each redraw tick (streaming),
         and at once when anything else changed (a response done, the width, the connection)."""
         size = self.prompt.app.output.get_size()
-        key = (size.columns, self.shell.generation, self.shell.state)
+        voice = self.shell.voice
+        mic = voice.status() if isinstance(voice, Voice) else None
+        key = (size.columns, self.shell.generation, self.shell.state, mic)
         if self._cache is None or self._cache[0] != key:
             shell = self.shell
             session = shell.session
@@ -181,6 +218,7 @@ class Repl:
                 now=now,
                 wall=time.time(),
                 last_error=shell.last_error,
+                mic=mic,
                 totals=shell.totals.short() if shell.totals.responses else "",
             )
             toolbar = toolbar_fragments(status, size.columns - 1)
@@ -241,6 +279,13 @@ class Repl:
         def _ctrl_c(event: KeyPressEvent) -> None:
             self._ctrl_c(event)
 
+        @bindings.add("c-t")
+        def _push_to_talk(event: KeyPressEvent) -> None:
+            try:
+                Voice.of(self.shell).toggle_mic()
+            except RtcError as exc:  # no extra, no device, not connected: one line
+                self.shell.say(f"error: {exc.message}", "red")
+
         return bindings
 
     def _ctrl_c(self, event: KeyPressEvent) -> None:
@@ -248,7 +293,7 @@ class Repl:
         # Only a press on an idle, empty prompt counts towards leaving: a Ctrl-C that cancelled
         # a response or cleared the line, pressed twice quickly, must not end the session.
         now = time.monotonic()
-        if self.shell.cancellable():
+        if self.shell.cancellable() or any(e.busy() for e in self.shell.extensions):
             self._last_ctrl_c = 0.0
             self.shell.spawn(actions.interrupt(self.shell))
             return
@@ -301,6 +346,8 @@ class Repl:
                 return ExitCode.OK
             if action is Action.RECONNECT:
                 await self._reconnect()
+            if action is Action.CLEAR:
+                clear()  # as Ctrl-L, between prompts: the next prompt starts at the top
 
     async def _reconnect(self) -> None:
         assert self._tasks is not None and self._receiver is not None
@@ -328,6 +375,8 @@ async def run_repl(
     history: Path | None = None,
     token_delay_ms: float = 20,
     record: Recorder | None = None,
+    voice: VoiceOptions | None = None,
+    tools: ToolSettings | None = None,
 ) -> int:
     """Run the console until the user leaves; returns the exit code (0, or 130 for Ctrl-C).
 
@@ -341,8 +390,12 @@ async def run_repl(
             raise UsageError("rtc repl needs a terminal; for scripts use rtc create")
         with patch_stdout(raw=True):
             out = console_for_repl(sys.stdout)
-            return await _run(endpoint, view, out, input, output, path, token_delay_ms, record)
-    return await _run(endpoint, view, console, input, output, path, token_delay_ms, record)
+            return await _run(
+                endpoint, view, out, input, output, path, token_delay_ms, record, voice, tools
+            )
+    return await _run(
+        endpoint, view, console, input, output, path, token_delay_ms, record, voice, tools
+    )
 
 
 async def _run(
@@ -354,6 +407,8 @@ async def _run(
     path: Path,
     token_delay_ms: float,
     record: Recorder | None = None,
+    voice: VoiceOptions | None = None,
+    tools: ToolSettings | None = None,
 ) -> int:
     shell = Shell(
         endpoint,
@@ -363,6 +418,10 @@ async def _run(
         token_delay_ms=token_delay_ms,
         record=record,
     )
+    # Always there: save and play work on any response's audio (kept within bounds).
+    voice = voice or VoiceOptions()
+    Voice(shell, audio_out=voice.audio_out, play=voice.play, device=voice.device)
+    ConsoleTools(shell, tools or ToolSettings(Handlers()))  # the tool loop, as an extension
     history, problem = open_history(path, endpoint.secrets)
     if problem:
         shell.say(problem, "yellow")

@@ -55,7 +55,15 @@ CONNECTION_OPTIONS = {
     "header": "--header",
     "subprotocol": "--subprotocol",
     "call_id": "--call-id",
+    "ping_interval": "--ping-interval",
+    "ping_timeout": "--ping-timeout",
 }
+
+# Keepalive: a ping every PING_INTERVAL seconds, the connection declared dead when its pong has
+# not come PING_TIMEOUT seconds later. A peer that stalls (or a network that silently drops the
+# connection) is noticed within interval + timeout = 20 s, in every mode; 0 turns pings off.
+PING_INTERVAL = 10.0
+PING_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,8 @@ class Endpoint:
     secrets: tuple[str, ...] = ()
     # A profile's default session settings: sent as session.update right after connecting.
     session: Mapping[str, Any] | None = None
+    ping_interval: float = PING_INTERVAL  # 0: no pings
+    ping_timeout: float = PING_TIMEOUT
     # What its tokens cost: the defaults with config.toml's overrides (protocol.prices).
     prices: PriceTable = field(default=DEFAULT_TABLE, repr=False)
 
@@ -111,3 +121,11 @@ class Endpoint:
 
     def with_url(self, url: str) -> Endpoint:
         return dataclasses.replace(self, url=url)
+
+    def with_keepalive(self, interval: float | None, timeout: float | None) -> Endpoint:
+        """The keepalive given (a flag or a profile's value); None keeps what is set."""
+        return dataclasses.replace(
+            self,
+            ping_interval=self.ping_interval if interval is None else interval,
+            ping_timeout=self.ping_timeout if timeout is None else timeout,
+        )

@@ -1,8 +1,7 @@
-"""Adding a profile to ``config.toml`` (``rtc profile add``), with a tiny TOML writer of our own.
-
-The file keeps what the user wrote (comments, order); the new profile's table is appended, or
-replaces the old one with ``--force``. The file is written with mode 0600: it may hold how to
-get a key, or (if the user insists) a key.
+"""Adding a profile to ``config.toml`` (``rtc profile add``) with tomlkit, which edits TOML in
+place: the file keeps what the user wrote (comments, order, spacing); a new profile's table is
+appended, and with ``--force`` an existing one is changed where it stands. The file is written
+with mode 0600: it may hold how to get a key, or (if the user insists) a key.
 """
 
 from __future__ import annotations
@@ -17,9 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from realtime_cli.endpoint.profiles import FieldError, header_name, load, read_profile
-from realtime_cli.endpoint.toml_text import BARE_KEY, dumps, table_text, value_text
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.items import Table
+
+from realtime_cli.endpoint.profiles import FieldError, load, read_profile
 from realtime_cli.errors import UsageError
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _has_null(value: Any) -> bool:
@@ -46,7 +50,7 @@ def add_profile(
     is cut out of the text first. The result is read back: if it is not exactly what was meant,
     the file is written whole from the parsed data instead (comments are then lost).
     """
-    if not BARE_KEY.fullmatch(name):
+    if not _BARE_KEY.fullmatch(name):
         raise UsageError(f"profile name {name!r}: use letters, digits, '-' and '_'")
     current = load(directory)
     if name in current.profiles and not replace:
@@ -73,17 +77,27 @@ def add_profile(
     if make_default:
         expected = {**expected, "default_profile": name}
     text = current.path.read_text(encoding="utf-8") if current.exists else ""
-    if name in current.profiles:
-        text = _cut_profile(text, name)
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError:  # load() read it: only a tomlkit quirk gets here
+        document = tomlkit.document()
+    profiles_table = document.get("profiles")
+    if not isinstance(profiles_table, Table):
+        profiles_table = tomlkit.table(is_super_table=True)
+        document["profiles"] = profiles_table
+    old = profiles_table.get(name)
+    if isinstance(old, Table):
+        _merge(old, entry)  # in place: its position and the comments around it stay
+    else:
+        profiles_table[name] = _table(entry)
     if make_default:
-        text = _set_default(text, name)
-    fragment = table_text(["profiles", name], entry)
-    text = text.rstrip("\n") + "\n" + fragment if text.strip() else fragment.lstrip("\n")
+        document["default_profile"] = name
+    text = tomlkit.dumps(document)
     with contextlib.suppress(tomllib.TOMLDecodeError):
         if tomllib.loads(text) == expected:
             _write(current.path, text)
             return current.path
-    _write(current.path, dumps(expected))
+    _write(current.path, tomlkit.dumps(expected))  # layout lost, content right
     return current.path
 
 
@@ -96,30 +110,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _cut_profile(text: str, name: str) -> str:
-    """The text without ``[profiles.NAME]`` and its sub-tables (best effort; checked later)."""
-    kept, skipping = [], False
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            header = header_name(stripped)
-            skipping = header == f"profiles.{name}" or header.startswith(f"profiles.{name}.")
-        if not skipping:
-            kept.append(line)
-    return "".join(kept)
+def _table(entry: Mapping[str, Any]) -> Table:
+    """A new ``[a.b]`` table: plain values, then sub-tables as their own headers."""
+    table = tomlkit.table()
+    for key, value in entry.items():
+        table.add(key, _table(value) if isinstance(value, dict) else _plain(value))
+    return table
 
 
-def _set_default(text: str, name: str) -> str:
-    line = f"default_profile = {value_text(name)}\n"
-    lines = text.splitlines(keepends=True)
-    for index, raw in enumerate(lines):
-        stripped = raw.strip()
-        if stripped.startswith("["):
-            break
-        if re.match(r"default_profile\s*=", stripped):
-            lines[index] = line
-            return "".join(lines)
-    return line + ("\n" if text.strip() else "") + text
+def _merge(table: Table, entry: Mapping[str, Any]) -> None:
+    """Make ``table`` hold exactly ``entry``, changing only what differs: unchanged keys keep
+    their comments, a changed value loses its inline comment (it described the old value)."""
+    for key in [k for k in table if k not in entry]:
+        del table[key]
+    for key, value in entry.items():
+        current = table.get(key)
+        if isinstance(value, dict) and isinstance(current, Table):
+            _merge(current, value)
+        elif isinstance(value, dict):
+            table[key] = _table(value)
+        elif current is None or _plain(current.unwrap()) != _plain(value):
+            table[key] = _plain(value)
+            table[key].trivia.comment = ""
+            table[key].trivia.comment_ws = ""
 
 
 def _write(path: Path, text: str) -> None:

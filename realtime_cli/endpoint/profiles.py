@@ -15,6 +15,9 @@ else ``~/.config/rtc``::
     [profiles.work.session]              # sent as session.update right after connecting
     instructions = "Be brief."
 
+    [profiles.work.tool_handlers]        # as --tool-handler NAME=COMMAND (flags win by name)
+    get_weather = "python3 weather.py"
+
 Every problem is a ``UsageError`` (exit 2) naming the file and, when it can be found, the line.
 """
 
@@ -55,6 +58,9 @@ PROFILE_KEYS = (
     "headers",
     "subprotocols",
     "session",
+    "ping_interval",
+    "ping_timeout",
+    "tool_handlers",
     "prices",
 )
 _TOP_KEYS = ("default_profile", "profiles", "prices")
@@ -95,6 +101,10 @@ class Profile:
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     subprotocols: tuple[str, ...] = field(default=(), repr=False)
     session: Mapping[str, Any] | None = field(default=None, repr=False)
+    ping_interval: float | None = None  # keepalive (endpoint.PING_INTERVAL when not given)
+    ping_timeout: float | None = None
+    # [profiles.NAME.tool_handlers]: tool name ("*": any) → COMMAND, as --tool-handler takes it.
+    tool_handlers: Mapping[str, str] = field(default_factory=dict, repr=False)
     line: int | None = None
     prices: Mapping[str, float] | None = None  # USD per 1M tokens (protocol.prices)
 
@@ -263,6 +273,13 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
     if not isinstance(protocols, list) or not all(isinstance(p, str) and p for p in protocols):
         raise FieldError("subprotocols", "subprotocols must be a list of strings")
     session = _session(table.get("session"))
+    handlers = table.get("tool_handlers", {})
+    if not isinstance(handlers, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v.strip() for k, v in handlers.items()
+    ):
+        raise FieldError(
+            "tool_handlers", 'tool_handlers must be a table of commands: {get_weather = "..."}'
+        )
     prices = None
     if table.get("prices") is not None:
         try:
@@ -277,10 +294,22 @@ def read_profile(name: str, table: dict[str, Any], line: int | None) -> Profile:
         headers=dict(headers),
         subprotocols=tuple(protocols),
         session=session,
+        tool_handlers=dict(handlers),
         line=line,
+        ping_interval=_seconds(table, "ping_interval"),
+        ping_timeout=_seconds(table, "ping_timeout"),
         prices=prices,
         **values,
     )
+
+
+def _seconds(table: dict[str, Any], key: str) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e6:
+        raise FieldError(key, f"{key} must be seconds >= 0 (0 turns pings off)")
+    return float(value)
 
 
 def _infer_kind(values: Mapping[str, Any]) -> str:

@@ -326,7 +326,5 @@ def select_endpoint(
 ) -> Endpoint:
     """flag > environment > default, without profiles (``select`` adds them);
     with neither a URL nor a key, the local server."""
-    from realtime_cli.endpoint.select import ConnectionOptions, select
-
     options = ConnectionOptions(url=url, api_key=api_key, model=model, local=local)
     return select(options, environ, None).endpoint()

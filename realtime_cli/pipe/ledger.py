@@ -8,6 +8,7 @@ answer. ``pipe.py`` does the I/O.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,16 +62,41 @@ def _key(event: JSON) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@dataclass
+# Which client event types each server event can answer (the reverse of ANSWERS).
+_ANSWERED_BY: dict[str, tuple[str, ...]] = {}
+for _client, _answers in ANSWERS.items():
+    for _answer in _answers:
+        _ANSWERED_BY[_answer] = (*_ANSWERED_BY.get(_answer, ()), _client)
+
+
+@dataclass(eq=False)
 class Owed:
     """A sent client event still waiting for its answer, and the input line it came from."""
 
     event: JSON
     line: int | None = None
+    serial: int = 0  # the order it was sent in: the oldest candidate settles first
+    settled: bool = False
 
     def describe(self) -> str:
         where = f" (line {self.line})" if self.line else ""
         return f"{self.event.get('type')} {self.event.get('event_id') or ''}".rstrip() + where
+
+
+def _queue(queues: dict[str, deque[Owed]], key: str) -> deque[Owed]:
+    queue = queues.get(key)
+    if queue is None:
+        queue = queues[key] = deque()
+    return queue
+
+
+def _oldest(queue: deque[Owed] | None) -> Owed | None:
+    """The oldest owed event still owed in ``queue`` (settled ones are dropped on the way)."""
+    while queue:
+        if not queue[0].settled:
+            return queue[0]
+        queue.popleft()
+    return None
 
 
 class Ledger:
@@ -79,30 +105,60 @@ class Ledger:
     An answer settles the oldest owed event it can answer whose key (item id, response id) is
     the answer's, or else the oldest one without a key. Every response seen in
     ``response.created`` is owed its ``response.done`` (also those the server starts itself).
+
+    Each server event costs O(1) however many events are owed: owed events are indexed by their
+    type and key, and by event_id for errors (a scan per event made 10,000 events quadratic).
     """
 
     def __init__(self) -> None:
-        self.owed: list[Owed] = []
+        self._owed: dict[int, Owed] = {}  # serial -> owed event, oldest first
         self.active: dict[str, int | None] = {}  # response id -> the input line that created it
         self.lines: dict[str, int | None] = {}  # every response id seen -> its input line
         self._foreign: set[str] = set()  # items the server made (model output, commits)
         self._cancels = 0  # response.cancel events sent so far
+        self._serial = 0
+        # client type -> key -> owed events with that key; client type -> those without a key
+        self._keyed: dict[str, dict[str, deque[Owed]]] = {}
+        self._unkeyed: dict[str, deque[Owed]] = {}
+        self._by_event_id: dict[str, deque[Owed]] = {}
+        self._no_event_id: deque[Owed] = deque()
+
+    @property
+    def owed(self) -> list[Owed]:
+        """Every event still owed an answer, oldest first."""
+        return list(self._owed.values())
 
     @property
     def settled(self) -> bool:
-        return not self.owed and not self.active
+        return not self._owed and not self.active
 
     def describe(self) -> list[str]:
-        waiting = [f"{o.describe()} → {'/'.join(ANSWERS[o.event['type']])}" for o in self.owed]
+        waiting = [
+            f"{o.describe()} → {'/'.join(ANSWERS[o.event['type']])}" for o in self._owed.values()
+        ]
         for response_id, line in self.active.items():
             waiting.append(f"{response_id}{f' (line {line})' if line else ''} → response.done")
         return waiting
 
     def sent(self, event: JSON, line: int | None = None) -> None:
-        if event.get("type") == Client.response_cancel:
+        type_ = event.get("type")
+        if type_ == Client.response_cancel:
             self._cancels += 1
-        if event.get("type") in ANSWERS:
-            self.owed.append(Owed(event, line))
+        if not isinstance(type_, str) or type_ not in ANSWERS:
+            return
+        self._serial += 1
+        owed = Owed(event, line, self._serial)
+        self._owed[owed.serial] = owed
+        key = _key(event)
+        if key is None:
+            _queue(self._unkeyed, type_).append(owed)
+        else:
+            _queue(self._keyed.setdefault(type_, {}), key).append(owed)
+        event_id = event.get("event_id")
+        if isinstance(event_id, str):
+            _queue(self._by_event_id, event_id).append(owed)
+        elif event_id is None:
+            self._no_event_id.append(owed)
 
     def received(self, event: JSON) -> bool:
         """Take one server event; True when it is a response.done the input did not ask for."""
@@ -135,20 +191,46 @@ class Ledger:
         return status == "completed"
 
     def _settle(self, type_: str, key: str | None) -> Owed | None:
-        candidates = [o for o in self.owed if type_ in ANSWERS[o.event["type"]]]
-        keyed = [o for o in candidates if key is not None and _key(o.event) == key]
-        found = keyed or [o for o in candidates if _key(o.event) is None]
-        if found:
-            self.owed.remove(found[0])
-        return found[0] if found else None
+        clients = _ANSWERED_BY.get(type_, ())
+        found: Owed | None = None
+        if key is not None:
+            for client in clients:
+                keyed = self._keyed.get(client, {})
+                candidate = _oldest(keyed.get(key))
+                if candidate is None:
+                    keyed.pop(key, None)  # an emptied queue is not kept
+                elif found is None or candidate.serial < found.serial:
+                    found = candidate
+        if found is None:
+            for client in clients:
+                candidate = _oldest(self._unkeyed.get(client))
+                if candidate is not None and (found is None or candidate.serial < found.serial):
+                    found = candidate
+        if found is not None:
+            self._settled(found)
+        return found
 
     def _settle_error(self, event_id: Any) -> None:
         # Without an event_id (--no-event-ids) errors come back in order: the oldest one without.
-        want = event_id if isinstance(event_id, str) else None
-        for owed in self.owed:
-            if owed.event.get("event_id") == want:
-                self.owed.remove(owed)
-                return
+        if isinstance(event_id, str):
+            queue = self._by_event_id.get(event_id)
+            owed = _oldest(queue)
+            if not queue:
+                self._by_event_id.pop(event_id, None)
+        else:
+            owed = _oldest(self._no_event_id)
+        if owed is not None:
+            self._settled(owed)
+
+    def _settled(self, owed: Owed) -> None:
+        """Settle ``owed``: gone from ``owed`` at once, from the queues as they reach it."""
+        owed.settled = True
+        del self._owed[owed.serial]
+        event_id = owed.event.get("event_id")
+        if isinstance(event_id, str):
+            queue = self._by_event_id.get(event_id)
+            if _oldest(queue) is None:
+                self._by_event_id.pop(event_id, None)
 
 
 # -- directives ---------------------------------------------------------------------------------
@@ -196,6 +278,8 @@ def parse_directive(obj: JSON) -> Wait | Sleep:
         extra = sorted(set(obj) - {"rtc", "seconds"})
         if extra:
             raise ValueError(f"sleep takes only 'seconds', got {extra[0]!r}")
+        if "seconds" not in obj:
+            raise ValueError('sleep needs "seconds", e.g. {"rtc": "sleep", "seconds": 0.5}')
         return Sleep(_seconds(obj.get("seconds"), "sleep: 'seconds'"))
     if name != "wait":
         raise ValueError(f'unknown directive {show(name)} (use "wait" or "sleep")')

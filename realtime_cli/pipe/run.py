@@ -10,7 +10,8 @@ stays quiet for ``--idle-timeout``, then closes with code 1000. Parsing and rule
 Exit codes, the highest that applies: 0 all good; 1 an ``error`` event (but the
 ``response_cancel_not_active`` race), a response ended other than ``completed`` (``cancelled``
 is fine after a ``response.cancel`` in the input), a wait or timeout ran out; 2 some input was
-rejected; 3 connect/auth failure (``ConnectError``); 4 connection lost mid-work; 130 Ctrl-C.
+rejected; 3 connect/auth failure (``ConnectError``); 4 connection lost mid-work; 130 Ctrl-C,
+143 SIGTERM, 129 SIGHUP (each after cancelling the active responses).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from realtime_cli.closed_pipe import silence
@@ -36,26 +37,45 @@ from realtime_cli.pipe.ledger import (
     substitute,
 )
 from realtime_cli.pipe.stdin_reader import StdinReader
-from realtime_cli.protocol.events import JSON, Server, encode, ga_type, response_cancel
+from realtime_cli.protocol.events import (
+    DELTA_TYPES,
+    JSON,
+    Server,
+    encode,
+    ga_type,
+    response_cancel,
+)
 from realtime_cli.protocol.json_reader import Bad, JsonStream
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.schema import type_name
+from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS, ToolLoop
 from realtime_cli.protocol.tracker import ErrorInfo
 from realtime_cli.protocol.validate import validate
 from realtime_cli.safe_text import clean
 from realtime_cli.session.client import (
     CANCEL_GRACE,
     RATE_LIMITS_GRACE,
+    TIMED_OUT_CLOSE,
     Received,
     Session,
     open_session,
 )
+from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
 from realtime_cli.session.recording import Recorder
+from realtime_cli.session.stop import Stopped, on_stop_signals
+from realtime_cli.session.tool_driver import Step, ToolDriver
 
 if TYPE_CHECKING:
+    from realtime_cli.audio.takes import Takes
     from realtime_cli.render import EventRows
 
 DEFAULT_IDLE_TIMEOUT = 10.0
+# During a burst (events buffered faster than they are handled), let the other tasks and the
+# timers run every this many events: websockets hands over buffered frames without yielding,
+# and a loop that never cycles fires --idle-timeout late, or falsely, with answers queued.
+YIELD_EVERY = 50
+ORIGINS_KEPT = 10_000  # sent events whose input line an error can still name (the newest)
+WINDOW_KEPT = 10_000  # deltas kept for a wait once this many events wait (others always are)
 
 
 @dataclass
@@ -69,6 +89,12 @@ class PipeJob:
     timeout: float | None = None
     token_delay_ms: float = 20
     record: Recorder | None = None  # --record: every event both ways, as it happens
+    audio_out: Path | None = None  # --audio-out DIR: each response's audio as DIR/<id>.wav
+    # The tool loop (--tool-handler): calls are answered and followed up, and the end-of-work
+    # rule waits for the loop to finish.
+    handlers: Handlers = field(default_factory=Handlers)
+    max_tool_rounds: int = DEFAULT_MAX_ROUNDS
+    tool_timeout: float | None = DEFAULT_TIMEOUT
     stdin: IO[Any] = field(default_factory=lambda: sys.stdin)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
@@ -90,6 +116,7 @@ class _Run:
         # Server events since the last send, or since the one that satisfied the last wait.
         self.window: list[JSON] = []
         self.last_response: str | None = None
+        self.dollars = False  # the input has had a "$" (or an escape): "$last_response" may come
         self.last_type = ""
         self.codes = {ExitCode.OK}
         self.input_done = asyncio.Event()  # the input loop ended (stdin's end, or cancelled)
@@ -97,8 +124,46 @@ class _Run:
         self.ended = asyncio.Event()
         self.lost: ConnectionLost | None = None
         self.until_hit = self.interrupted = self.broken_pipe = False
+        self.stopped = Stopped()  # which stop signal (SIGINT, SIGTERM, SIGHUP) ended the run
         self._tick: asyncio.Future[None] = self.loop.create_future()
         self._flush_scheduled = False
+        self.takes: Takes | None = None
+        if job.audio_out is not None:
+            from realtime_cli.audio.takes import Takes
+
+            self.takes = Takes()
+        self.tools: ToolDriver | None = None
+        if job.handlers:
+            self.tools = ToolDriver(
+                session,
+                job.handlers,
+                ToolLoop(job.max_tool_rounds),
+                timeout=job.tool_timeout,
+                report=self.on_tool_step,
+                answer_unhandled=True,
+            )
+
+    def on_tool_step(self, step: Step) -> None:
+        """A step of the tool loop: its sends are owed answers like the input's; a person's
+        view shows every step, JSON output only failures (on stderr)."""
+        if step.kind == "sent" and step.event is not None:
+            self.ledger.sent(step.event)
+        if step.kind == "exceeded":
+            self.codes.add(ExitCode.FAILED)
+        from realtime_cli.render.tool_steps import step_text
+
+        line = step_text(step, max_rounds=self.job.max_tool_rounds)
+        if line is not None and self.rows is not None:
+            self.rows.flush()
+            self.rows.console.print(line)
+        elif line is not None and (step.kind == "exceeded" or (step.result and not step.result.ok)):
+            self.note(line.plain if step.kind == "exceeded" else f"rtc: {line.plain}")
+        self._wake()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing owed: no answer from the server, and no call of the tool loop."""
+        return self.ledger.settled and not (self.tools is not None and self.tools.busy)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -132,6 +197,21 @@ class _Run:
             self._flush_scheduled = True
             self.loop.call_soon(self._flush)
 
+    def _keep_audio(self, event: JSON, finished: bool) -> None:
+        """--audio-out DIR: a finished response's audio to DIR/<response id>.wav."""
+        from realtime_cli.audio.takes import save
+
+        assert self.takes is not None and self.job.audio_out is not None
+        take = self.takes.feed(event)
+        if finished and take is not None and take.data:
+            try:
+                path = save(take, self.job.audio_out)
+            except OSError as exc:
+                self.note(f"rtc: --audio-out: {exc.strerror or exc}")
+                self.codes.add(ExitCode.FAILED)
+                return
+            self.note(f"rtc: wrote {path} ({take.ms / 1000:.2f} s, {take.rate} Hz)")
+
     def _flush(self) -> None:
         self._flush_scheduled = False
         try:
@@ -158,8 +238,12 @@ class _Run:
     # -- receiving ------------------------------------------------------------------------------
 
     def on_event(self, received: Received) -> None:
+        if self.until_hit:  # nothing after the --until event reaches stdout
+            return
         event, update = received.event, received.update
         self.show(received)
+        if self.takes is not None:
+            self._keep_audio(event, update.finished)
         unexpected = self.ledger.received(event)
         if update.error:
             self.report_error(update.error)
@@ -171,12 +255,20 @@ class _Run:
             reason = f" ({update.response.reason})" if update.response.reason else ""
             self.note(f"rtc: {where}{update.response.id} ended {update.response.status}{reason}")
             self.codes.add(ExitCode.FAILED)
-        if not self.input_done.is_set():
+        # Kept for a wait in the input: bounded (a million deltas would not be), yet a wait for
+        # what ends a response (anything but a delta) still finds it.
+        window_full = len(self.window) >= WINDOW_KEPT and update.type in DELTA_TYPES
+        if not self.input_done.is_set() and not window_full:
             self.window.append(event)
         self.last_type = update.type
         if self.job.until and update.type == ga_type(self.job.until):
             self.until_hit = True
             self.ended.set()
+        if self.tools is not None:
+            self.tools.feed(received)
+        self._wake()
+
+    def _wake(self) -> None:
         tick, self._tick = self._tick, self.loop.create_future()
         tick.set_result(None)
 
@@ -187,17 +279,24 @@ class _Run:
 
     async def arrival(self, seconds: float | None) -> bool:
         """Wait for the next server event; False if ``seconds`` pass first."""
+        tick = self._tick
         try:
             async with asyncio.timeout(seconds):
-                await asyncio.shield(self._tick)
+                await asyncio.shield(tick)
         except TimeoutError:
-            return False
+            return tick.done()  # an event came in the same loop cycle as the deadline
         return True
 
     async def receive_loop(self) -> None:
+        count = 0
         try:
-            while True:
+            # Stops at the --until event itself: frames already queued behind it are never
+            # printed, however late the main task wakes to end the run.
+            while not self.until_hit:
                 self.on_event(await self.session.receive())
+                count += 1
+                if count % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
         except ConnectionLost as exc:
             self.lost = exc
             self.ended.set()
@@ -218,7 +317,8 @@ class _Run:
             kind = type_name(value)
             return self.reject(line, column, f"expected a client event (an object), got {kind}")
         try:
-            value = substitute(value, self.last_response)
+            # Only input that may say "$last_response" is walked for it (see input_loop).
+            value = substitute(value, self.last_response) if self.dollars else value
             directive = parse_directive(value) if "rtc" in value else None
         except (LookupError, ValueError) as exc:
             return self.reject(line, column, str(exc))
@@ -235,6 +335,8 @@ class _Run:
         sent = await self.session.send(value, validate=False)
         if isinstance(sent.get("event_id"), str):
             self.origins[sent["event_id"]] = (line, str(sent["type"]))
+            if len(self.origins) > ORIGINS_KEPT:
+                del self.origins[next(iter(self.origins))]
         self.ledger.sent(sent, line)
         if self.rows:
             self.rows.client(redact_tools(sent), self.session.now())  # no MCP token shown
@@ -259,12 +361,19 @@ class _Run:
 
     async def input_loop(self, reader: StdinReader) -> None:
         stream = JsonStream()
+        count = 0
         try:
             while True:
                 text = await reader.get()
+                # "$" written as a JSON escape is "\u0024": either may start a "$last_response".
+                if text is not None and ("$" in text or "\\u" in text):
+                    self.dollars = True
                 for item in stream.feed(text) if text is not None else stream.close():
                     if not await self.handle(item):
                         return
+                    count += 1
+                    if count % YIELD_EVERY == 0:  # the answers are read while input pours in
+                        await asyncio.sleep(0)
                 if text is None:
                     self.stdin_ended = True
                     if reader.error:
@@ -287,8 +396,10 @@ class _Run:
     async def finish(self) -> None:
         """Once stdin has ended: wait until nothing is owed, or the server goes quiet."""
         await self.input_done.wait()
-        while not self.ledger.settled:
-            if not await self.arrival(self.idle):
+        while not self.settled:
+            # A running handler has its own --tool-timeout: the server is not idle meanwhile.
+            running = self.tools is not None and self.tools.busy and self.ledger.settled
+            if not await self.arrival(None if running else self.idle):
                 idle = self.job.idle_timeout
                 self.note(f"rtc: nothing from the server for {idle:g}s{self.owed()}")
                 self.codes.add(ExitCode.FAILED)
@@ -305,7 +416,8 @@ class _Run:
     async def interrupt(self) -> None:
         """Ctrl-C is a user action: cancel what is running, wait briefly for it to end."""
         active = len(self.ledger.active)
-        self.note(f"rtc: interrupted{f': cancelling {active} response(s)' if active else ''}")
+        word = self.stopped.word
+        self.note(f"rtc: {word}{f': cancelling {active} response(s)' if active else ''}")
         for response_id in list(self.ledger.active):
             with contextlib.suppress(ConnectionLost):
                 self.ledger.sent(await self.session.send(response_cancel(response_id)))
@@ -318,50 +430,53 @@ class _Run:
     async def run(self, first: list[Received], reader: StdinReader) -> ExitCode:
         """Three sibling tasks, all cancelled here at the end (each is safe to cancel: receiving
         loses no frame, and a send cut short is followed by the close anyway)."""
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # before any output
-            self.loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         tasks: list[asyncio.Future[None]] = []
-        try:
-            for received in first:
-                self.on_event(received)
-            for work in (self.receive_loop(), self.input_loop(reader), self.finish()):
-                tasks.append(asyncio.ensure_future(work))
-                tasks[-1].add_done_callback(self._on_task_done)  # a bug ends the run, raised below
-            timeout = self.job.timeout
-            async with asyncio.timeout_at(None if timeout is None else self.started + timeout):
-                await self.ended.wait()
-        except TimeoutError:
-            self.note(f"rtc: timed out after {self.job.timeout:g}s{self.owed()}")
-            self.codes.add(ExitCode.FAILED)
-        finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                self.loop.remove_signal_handler(signal.SIGINT)
-            if len(tasks) > 1:
-                tasks[1].cancel()  # the input loop first: send nothing more
-            if self.interrupted:
-                await self.interrupt()
-            for task in tasks:
-                task.cancel()
-            results = await asyncio.gather(*tasks, return_exceptions=True)
-            reader.stop()
-            if self.rows:
-                self.rows.flush()
-            self._flush()
+        # Before any output; a signal during the shutdown below just ends it the same way.
+        with on_stop_signals(self.loop, self.stopped, self._on_stop):
+            try:
+                for received in first:
+                    self.on_event(received)
+                for work in (self.receive_loop(), self.input_loop(reader), self.finish()):
+                    tasks.append(asyncio.ensure_future(work))
+                    tasks[-1].add_done_callback(
+                        self._on_task_done
+                    )  # a bug ends the run, raised below
+                timeout = self.job.timeout
+                async with asyncio.timeout_at(None if timeout is None else self.started + timeout):
+                    await self.ended.wait()
+            except TimeoutError:
+                self.note(f"rtc: timed out after {self.job.timeout:g}s{self.owed()}")
+                self.session.close_timeout = TIMED_OUT_CLOSE  # a stalled peer must not add 3 s
+                self.codes.add(ExitCode.FAILED)
+            finally:
+                if len(tasks) > 1:
+                    tasks[1].cancel()  # the input loop first: send nothing more
+                if self.tools is not None:
+                    await self.tools.aclose()  # no handler outlives the run
+                if self.interrupted:
+                    await self.interrupt()
+                for task in tasks:
+                    task.cancel()
+                results = await asyncio.gather(*tasks, return_exceptions=True)
+                reader.stop()
+                if self.rows:
+                    self.rows.flush()
+                self._flush()
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
         # The input loop is also "done" when cancelled at shutdown: only stdin's real end counts.
-        finished = self.until_hit or (self.stdin_ended and self.ledger.settled)
+        finished = self.until_hit or (self.stdin_ended and self.settled)
         if self.lost is not None and not (finished or self.interrupted or self.broken_pipe):
             self.note(f"rtc: {self.lost.message}{self.owed()}")
             self.codes.add(ExitCode.LOST)
-        return ExitCode.INTERRUPTED if self.interrupted else max(self.codes)
+        return self.stopped.code if self.interrupted else max(self.codes)
 
     def _on_task_done(self, task: asyncio.Future[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             self.ended.set()
 
-    def _on_sigint(self) -> None:
+    def _on_stop(self) -> None:
         self.interrupted = True
         self.ended.set()
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from realtime_cli.errors import UsageError
-from realtime_cli.protocol.events import MODALITIES
+from realtime_cli.protocol.values import CONVERSATION_MODES, MODALITIES
 
 if TYPE_CHECKING:  # building the event loads the validator: not for --help
+    from realtime_cli.protocol.events import JSON
     from realtime_cli.protocol.response_options import ResponseOptions
 
 Kind = Literal["text", "seconds", "flag", "file"]
@@ -58,7 +59,7 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         "--conversation",
         "auto|none",
         "auto: write to the conversation; none: out-of-band.",
-        ("auto", "none"),
+        CONVERSATION_MODES,
     ),
     Opt(
         "--metadata",
@@ -74,10 +75,54 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         repeat=True,
         param="input_",
     ),
+    Opt(
+        "--with-context",
+        None,
+        "With --conversation none: the conversation's items come first in response.input.",
+        kind="flag",
+    ),
     Opt("--max-output-tokens", "N|inf", "1-4096 or inf."),
     Opt("--voice", "VOICE", "Output voice (e.g. marin)."),
     Opt("--tools", "FILE", "JSON file with a list of tools.", kind="file"),
     Opt("--tool-choice", "MODE|NAME", "auto, none, required, or a function name."),
+    # -- the tool loop (issue 13) --
+    Opt(
+        "--tool",
+        "'NAME(FIELD: TYPE, FIELD?: TYPE)'",
+        "A function tool by its signature, e.g. 'get_weather(city: string)' (repeatable).",
+        repeat=True,
+        param="tool_specs",
+    ),
+    Opt(
+        "--tool-handler",
+        "NAME=COMMAND",
+        "Answer calls of tool NAME ('*': any) with COMMAND's stdout; arguments JSON on stdin "
+        "(repeatable).",
+        repeat=True,
+        param="tool_handlers",
+        console=False,
+    ),
+    Opt(
+        "--max-tool-rounds",
+        "N",
+        "Stop the tool loop (exit 1) after N follow-up responses. [default: 10]",
+        console=False,
+    ),
+    Opt(
+        "--tool-timeout",
+        "SECONDS",
+        "Kill a handler after SECONDS; the model gets an error output. [default: 30]",
+        kind="seconds",
+        console=False,
+    ),
+    Opt(
+        "--tool-approve",
+        None,
+        "Ask before running each handler, showing the tool and its arguments.",
+        kind="flag",
+        console=False,
+    ),
+    # -- end of the tool loop's options --
     Opt("--event-id", "ID", "event_id of the response.create."),
     Opt(
         "--set",
@@ -89,12 +134,73 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
     ),
     Opt("--cancel-after", "SECONDS", "Send response.cancel after SECONDS.", kind="seconds"),
     Opt("--timeout", "SECONDS", "Give up after SECONDS.", kind="seconds", console=False),
+    # Voice (#12): a file as the user's turn, the answer's audio to a file.
+    Opt(
+        "--audio-in",
+        "FILE",
+        "Send FILE (WAV; MP3/FLAC/Ogg with the audio extra) as the user's spoken turn.",
+        kind="file",
+        console=False,
+    ),
+    Opt(
+        "--audio-out",
+        "FILE.wav",
+        "Write the response's output audio to FILE.wav (PCM16; G.711 decoded).",
+        kind="file",
+        console=False,
+    ),
+    Opt(
+        "--play",
+        None,
+        "Play the answer's audio as it arrives (the audio extra; env RTC_AUDIO_DEVICE=null).",
+        kind="flag",
+        console=False,
+    ),
+    Opt(
+        "--fast",
+        None,
+        "With --audio-in: send the audio at once instead of in real time.",
+        kind="flag",
+        console=False,
+    ),
     Opt(
         "--json",
         None,
         "Print server events as JSON lines on stdout, nothing else.",
         kind="flag",
         param="json_output",
+        console=False,
+    ),
+    Opt(
+        "--continue",
+        None,
+        "Continue the previous rtc create exchange: its messages are re-created first.",
+        kind="flag",
+        short="-c",
+        param="continue_",
+        console=False,
+    ),
+    Opt(
+        "--dry-run",
+        None,
+        "Print the validated client events as JSON lines; send nothing.",
+        kind="flag",
+        console=False,
+    ),
+    Opt(
+        "--raw",
+        None,
+        "Send the events without validating them (beta servers, fields newer than rtc).",
+        kind="flag",
+        console=False,
+    ),
+    Opt(
+        "--output",
+        "text|panel|json",
+        "text: the answer alone; panel: the answer, then a panel with the status (the"
+        " default on a terminal; piped, the panel goes to stderr); json: as --json.",
+        ("text", "panel", "json"),
+        short="-o",
         console=False,
     ),
     Opt(
@@ -156,7 +262,7 @@ def parse_create(
                 raise UsageError(f"Option '{flag}' requires an argument.")
             attached = words[index]
             index += 1
-        value = _convert(opt, attached)
+        value = convert(opt, attached)
         if opt.repeat:
             values[opt.key] = [*values[opt.key], value]
         else:
@@ -180,7 +286,8 @@ def _positional(values: dict[str, Any], word: str) -> None:
     values["prompt"] = word
 
 
-def _convert(opt: Opt, text: str) -> Any:
+def convert(opt: Opt, text: str) -> Any:
+    """An option's value from its text, or a ``UsageError`` in click's words."""
     where = f"Invalid value for '{opt.name}'"
     if opt.choices and text not in opt.choices:
         shown = ", ".join(repr(c) for c in opt.choices)
@@ -200,6 +307,32 @@ def _convert(opt: Opt, text: str) -> Any:
     return text
 
 
+def prompt_events(
+    prompt: str | None,
+    response: JSON,
+    event_id: str | None = None,
+    context: Sequence[str] = (),
+) -> list[JSON]:
+    """The client events of a ``create`` with an optional prompt, for both front ends.
+
+    In the conversation (``auto``) the prompt is a ``conversation.item.create`` before the
+    ``response.create``. Out-of-band (``none``) nothing may be written to the conversation, so
+    the prompt goes in the response's own ``input`` instead, after item references to
+    ``context`` (the conversation's items, when ``--with-context`` asks for them) and before
+    any ``--input`` messages. ``input`` replaces the context, so without ``--with-context`` an
+    out-of-band prompt is answered on its own."""
+    from realtime_cli.protocol import events
+
+    if response.get("conversation") != "none":
+        first = [events.item_create(events.user_message(prompt))] if prompt is not None else []
+        return [*first, events.response_create(response, event_id)]
+    if prompt is not None or context:
+        refs: list[JSON] = [{"type": "item_reference", "id": item_id} for item_id in context]
+        asked = [events.user_message(prompt)] if prompt is not None else []
+        response = {**response, "input": [*refs, *asked, *response.get("input", [])]}
+    return [events.response_create(response, event_id)]
+
+
 def response_options(params: Mapping[str, Any]) -> ResponseOptions:
     """The response options of a parsed ``create`` (command line or console)."""
     from realtime_cli.protocol.response_options import ResponseOptions
@@ -214,5 +347,6 @@ def response_options(params: Mapping[str, Any]) -> ResponseOptions:
         voice=params["voice"],
         tools_file=params["tools"],
         tool_choice=params["tool_choice"],
+        tool_specs=params.get("tool_specs") or (),
         sets=params["set_"] or [],
     )

@@ -15,6 +15,19 @@ import sys
 from enum import StrEnum
 from typing import Any
 
+from realtime_cli.protocol.values import (  # re-exported: the catalog is read from here
+    CONVERSATION_MODES as CONVERSATION_MODES,
+)
+from realtime_cli.protocol.values import (
+    MODALITIES as MODALITIES,
+)
+from realtime_cli.protocol.values import (
+    TOOL_CHOICE_MODES as TOOL_CHOICE_MODES,
+)
+from realtime_cli.protocol.values import (
+    VOICES as VOICES,
+)
+
 JSON = dict[str, Any]
 
 
@@ -110,10 +123,6 @@ DELTA_TYPES = frozenset(
     }
 )
 
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
-MODALITIES = ("text", "audio")
-TOOL_CHOICE_MODES = ("auto", "none", "required")
-CONVERSATION_MODES = ("auto", "none")
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -189,7 +198,10 @@ def raw_decode(text: str, pos: int = 0) -> tuple[Any, int]:
     except ValueError:  # an integer of more digits than Python converts (4300)
         digits = sys.get_int_max_str_digits()
         raise Refused(f"number too long (more than {digits} digits)") from None
-    if isinstance(value, dict | list) and _too_deep(value):
+    # Fewer brackets in the text than MAX_DEPTH cannot nest that deep: counted in C, where a
+    # walk of every event cost more than its parse (a million deltas).
+    shallow = text.count("{", pos, end) + text.count("[", pos, end) < MAX_DEPTH
+    if not shallow and isinstance(value, dict | list) and _too_deep(value):
         raise Refused(f"JSON nested too deeply (more than {MAX_DEPTH} levels)")
     return value, end
 

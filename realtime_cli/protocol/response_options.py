@@ -7,6 +7,7 @@ whose one-line message names the option and the reason.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ class ResponseOptions:
     voice: str | None = None
     tools_file: Path | None = None
     tool_choice: str | None = None
+    tool_specs: Sequence[str] = ()  # --tool 'NAME(FIELD: TYPE)' signatures
     sets: Sequence[str] = field(default_factory=list)
 
 
@@ -155,6 +157,10 @@ def build_response(options: ResponseOptions) -> JSON:
         response["audio"] = {"output": {"voice": options.voice}}
     if options.tools_file is not None:
         response["tools"] = load_tools(options.tools_file)
+    if options.tool_specs:
+        from realtime_cli.protocol.tool_spec import parse_tool
+
+        response["tools"] = [*response.get("tools", []), *map(parse_tool, options.tool_specs)]
     if options.tool_choice:
         choice = options.tool_choice
         response["tool_choice"] = (
@@ -171,3 +177,41 @@ def checked(event: JSON) -> JSON:
     if problem:
         raise UsageError(f"invalid {event.get('type', 'event')}: {problem}")
     return event
+
+
+def set_paths(sets: Sequence[str], prefix: str = "response") -> list[str]:
+    """The dotted paths ``--set`` assignments write, as the validator names them."""
+    paths = []
+    for assignment in sets:
+        raw = assignment.partition("=")[0].endswith(":")
+        path = assignment.partition(":=" if raw else "=")[0].removeprefix(prefix + ".")
+        paths.append(f"{prefix}.{path}")
+    return paths
+
+
+def checked_sets(event: JSON, written: Sequence[str]) -> list[str]:
+    """Validate ``event``, forgiving only fields rtc does not know that ``--set`` wrote on
+    purpose (``written``: ``set_paths``): a server newer than rtc, or another vendor's, may
+    know them. Returns a warning for each such field; any other problem is a ``UsageError``."""
+    warnings: list[str] = []
+    probe = copy.deepcopy(event)
+    while problem := validate(probe):
+        chosen = problem.code == "unknown_parameter" and any(
+            problem.param == path or path.startswith(problem.param + ".") for path in written
+        )
+        if not chosen:
+            raise UsageError(f"invalid {event.get('type', 'event')}: {problem}")
+        warnings.append(
+            f"{problem.param} is not a field rtc knows; sent anyway, as --set asked"
+            " (a typo shows up as the server's error)"
+        )
+        _drop(probe, problem.param)
+    return warnings
+
+
+def _drop(event: JSON, param: str) -> None:
+    *parents, last = _split_path(param)
+    node: Any = event
+    for key in parents:
+        node = node[key]
+    del node[last]

@@ -75,6 +75,23 @@ def timings(response: ResponseState) -> str:
     return " · ".join(parts) or "-"
 
 
+def voice_line(response: ResponseState, audio_ms: float) -> str:
+    """``speech stopped → first audio 120 ms · generated 1.20 s · played 0.50 s``: the voice
+    meters of a response with audio (``audio_ms``: how long its audio is), or ``""``."""
+    if response.t_speech_stopped is None and response.audio_played_ms is None:
+        return ""  # typed turns with nothing played: the panel's audio line says it all
+    parts = []
+    if response.t_speech_stopped is not None and response.t_first_delta is not None:
+        parts.append(
+            f"speech stopped → first audio {ms(response.t_first_delta - response.t_speech_stopped)}"
+        )
+    if audio_ms:
+        parts.append(f"generated {audio_ms / 1000:.2f} s")
+    if response.audio_played_ms is not None:
+        parts.append(f"played {response.audio_played_ms / 1000:.2f} s")
+    return " · ".join(parts)
+
+
 def tokens(response: ResponseState) -> str:
     """``in/out``: the usage's, or while streaming ``-/`` one per delta so far."""
     if response.usage:

@@ -20,15 +20,17 @@ from dataclasses import dataclass, field
 
 from realtime_cli.protocol.events import JSON, Client, Server, ga_type
 from realtime_cli.protocol.fields import base64_size, count, obj, opt_text, seq, text
+from realtime_cli.protocol.text_parts import TextField, TextParts
 
 SENT_KEPT = 10_000  # client events remembered for error correlation (the newest)
 LOST = "lost"  # rtc's own status of a response cut off by the connection's end (never sent)
 _SMALL = 256  # longer strings of a sent event (instructions, say) are not kept
-_TEXT_DELTAS = {
+# Keyed by the type strings (a StrEnum member hashes as its string): no Server(...) per event.
+_TEXT_DELTAS: dict[str, str] = {
     Server.response_output_text_delta: "text",
     Server.response_output_audio_transcript_delta: "transcript",
 }
-_TEXT_DONES = {
+_TEXT_DONES: dict[str, tuple[str, str]] = {
     Server.response_output_text_done: ("text", "text"),
     Server.response_output_audio_transcript_done: ("transcript", "transcript"),
 }
@@ -61,9 +63,13 @@ class ResponseState:
     conversation_id: str | None = None
     metadata: JSON | None = None
     output_modalities: list[str] = field(default_factory=list)
-    text: str = ""
-    transcript: str = ""
+    # Built from deltas in parts (O(1) each), read as plain strings: see text_parts.
+    text: TextField = TextField()  # noqa: RUF009 (a descriptor, not a shared default)
+    transcript: TextField = TextField()  # noqa: RUF009
     audio_bytes: int = 0
+    # The output audio format as the server names it (GA "audio/pcmu" or beta "g711_ulaw"):
+    # the response's own, else the session's when it was created. Durations depend on it.
+    audio_format: str | None = None
     deltas: int = 0
     usage: JSON | None = None
     function_calls: list[JSON] = field(default_factory=list)
@@ -74,6 +80,11 @@ class ResponseState:
     t_first_delta: float | None = None
     t_done: float | None = None
     raw: JSON = field(default_factory=dict)
+    # Voice: when the user's speech stopped, for a response server VAD started (the latency a
+    # user feels runs from there to the first audio delta), and how much of its audio was
+    # played (set by the player; None when nothing plays it).
+    t_speech_stopped: float | None = None
+    audio_played_ms: int | None = None
 
     @property
     def active(self) -> bool:
@@ -91,7 +102,10 @@ class ResponseState:
             return text(details["reason"])
         error = details.get("error")
         if isinstance(error, dict):
-            return text(error.get("code") or error.get("message") or error.get("type"))
+            # A failed response: the error's code and message, as the server sent them.
+            code = text(error.get("code") or error.get("type"))
+            message = text(error.get("message"))
+            return ": ".join(part for part in (code, message) if part) or None
         return None
 
     @property
@@ -104,6 +118,22 @@ class ResponseState:
     @property
     def answer(self) -> str:
         return self.text or self.transcript
+
+    def parts(self, attribute: str) -> TextParts:
+        """The builder of ``text`` or ``transcript``."""
+        return _FIELDS[attribute].parts(self)
+
+    @property
+    def answer_parts(self) -> TextParts:
+        """The answer's builder: its length and its end are read without joining it."""
+        text_parts = self.parts("text")
+        return text_parts if text_parts else self.parts("transcript")
+
+
+_FIELDS: dict[str, TextField] = {
+    "text": ResponseState.__dict__["text"],
+    "transcript": ResponseState.__dict__["transcript"],
+}
 
 
 @dataclass
@@ -129,12 +159,14 @@ class Tracker:
         self.session: JSON | None = None
         self.items: dict[str, JSON] = {}
         self.responses: dict[str, ResponseState] = {}
+        self._active: dict[str, ResponseState] = {}  # not yet done: read per redraw, O(active)
         self.errors: list[ErrorInfo] = []
         self.rate_limits: list[JSON] = []
         # event_id → what error correlation needs of a sent event: its type and small fields
         # (never an audio chunk), for the newest SENT_KEPT events.
         self.sent_events: dict[str, JSON] = {}
         self.server_events = 0
+        self._speech_stopped: float | None = None  # the latest, until a response claims it
         # response.created does not name the response.create it answers; they are answered in
         # order, so pending creates are matched first in, first out.
         self._pending: deque[_PendingCreate] = deque()
@@ -154,7 +186,7 @@ class Tracker:
 
     @property
     def active(self) -> list[ResponseState]:
-        return [r for r in self.responses.values() if r.active]
+        return list(self._active.values())
 
     def active_default(self) -> ResponseState | None:
         """The active response writing to the default conversation, if any."""
@@ -188,6 +220,7 @@ class Tracker:
         for response in closed:
             response.status = LOST
             response.t_done = t
+        self._active.clear()
         self._pending.clear()
         return closed
 
@@ -230,8 +263,11 @@ class Tracker:
         if pending:
             response.request_event_id = pending.event_id
             response.t_request = pending.t
-        self.responses[response.id] = response
+        else:  # started by the server: after speech, the turn's latency counts from its end
+            response.t_speech_stopped, self._speech_stopped = self._speech_stopped, None
+        self.responses[response.id] = self._active[response.id] = response
         _apply_response(response, raw)
+        response.audio_format = response.audio_format or _output_format(self.session)
         update.response = response
 
     def _on_done(self, event: JSON, t: float, update: Update) -> None:
@@ -243,8 +279,9 @@ class Tracker:
             response = self.responses[raw["id"]] = ResponseState(id=raw["id"], t_created=t)
         _apply_response(response, raw)
         response.t_done = t
+        self._active.pop(response.id, None)
         # A text/transcript we missed deltas for (e.g. a partial recording) is still shown.
-        if not response.answer:
+        if not response.answer_parts:
             response.text, response.transcript = _final_text(raw)
         update.response = response
         update.finished = True
@@ -252,10 +289,10 @@ class Tracker:
     def _on_text_delta(self, event: JSON, t: float, update: Update) -> None:
         response = self._response(event)
         delta = event.get("delta")
-        if response is None or not isinstance(delta, str):
+        # After its response.done (a server bug, but servers have them) the text is final.
+        if response is None or not response.active or not isinstance(delta, str):
             return
-        attribute = _TEXT_DELTAS[Server(update.type)]
-        setattr(response, attribute, getattr(response, attribute) + delta)
+        response.parts(_TEXT_DELTAS[update.type]).append(delta)
         response.deltas += 1
         if response.t_first_delta is None:
             response.t_first_delta = t
@@ -264,9 +301,9 @@ class Tracker:
 
     def _on_text_done(self, event: JSON, t: float, update: Update) -> None:
         response = self._response(event)
-        attribute, key = _TEXT_DONES[Server(update.type)]
+        attribute, key = _TEXT_DONES[update.type]
         final = event.get(key)
-        if response is not None and isinstance(final, str) and not getattr(response, attribute):
+        if response is not None and isinstance(final, str) and not response.parts(attribute):
             setattr(response, attribute, final)
         update.response = response
 
@@ -315,6 +352,9 @@ class Tracker:
         self.errors.append(error)
         update.error = error
 
+    def _on_speech_stopped(self, event: JSON, t: float, update: Update) -> None:
+        self._speech_stopped = t
+
     def _on_rate_limits(self, event: JSON, t: float, update: Update) -> None:
         limits = event.get("rate_limits")
         if isinstance(limits, list):
@@ -339,16 +379,27 @@ def _apply_response(response: ResponseState, raw: JSON) -> None:
     output = raw.get("output")
     if isinstance(output, list):
         response.output = output
+    response.audio_format = _output_format(raw) or response.audio_format
+
+
+def _output_format(config: JSON | None) -> str | None:
+    """The output audio format a session or response object names (GA or beta), if any."""
+    audio = obj(obj(obj(config).get("audio")).get("output")).get("format")
+    name = audio.get("type") if isinstance(audio, dict) else audio
+    if not isinstance(name, str):
+        name = obj(config).get("output_audio_format")
+    return name if isinstance(name, str) else None
 
 
 def _final_text(raw: JSON) -> tuple[str, str]:
-    texts, transcripts = "", ""
+    texts: list[str] = []
+    transcripts: list[str] = []
     for item in seq(raw.get("output")):
         for part in seq(obj(item).get("content")):
             if isinstance(part, dict):
-                texts += text(part.get("text"))
-                transcripts += text(part.get("transcript"))
-    return texts, transcripts
+                texts.append(text(part.get("text")))
+                transcripts.append(text(part.get("transcript")))
+    return "".join(texts), "".join(transcripts)
 
 
 def _usage(raw: JSON) -> JSON:
@@ -409,4 +460,5 @@ _HANDLERS: dict[str, _Handler] = {
     Server.response_function_call_arguments_done: Tracker._on_function_args_done,
     Server.error: Tracker._on_error,
     Server.rate_limits_updated: Tracker._on_rate_limits,
+    Server.input_audio_buffer_speech_stopped: Tracker._on_speech_stopped,
 }

@@ -18,6 +18,7 @@ from realtime_cli.render.console import (
     console_for_repl,
     make_console,
     note,
+    print_listed_row,
     print_row,
 )
 from realtime_cli.render.panels import (
@@ -57,6 +58,7 @@ __all__ = [
     "make_console",
     "note",
     "print_json",
+    "print_listed_row",
     "print_row",
     "print_settings",
     "profiles_table",

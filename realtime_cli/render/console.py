@@ -38,3 +38,14 @@ def print_row(console: Console, row: Text) -> None:
         console.print(row, soft_wrap=False, no_wrap=True, overflow="ellipsis", crop=True)
     else:
         console.print(row, soft_wrap=True)
+
+
+def print_listed_row(console: Console, row: Text) -> None:
+    """A row of a listing the user asked for (``events``): on a terminal it wraps between
+    words rather than being cropped, so the ids in it stay whole for ``show``."""
+    if console.is_terminal:
+        row = row.copy()
+        row.no_wrap, row.overflow = False, "fold"
+        console.print(row)
+    else:
+        console.print(row, soft_wrap=True)

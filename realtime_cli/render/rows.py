@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.text import Text
 
-from realtime_cli.protocol.events import DELTA_TYPES, JSON, Server, ga_type
+from realtime_cli.protocol.events import DELTA_TYPES, JSON, Client, Server, ga_type
 from realtime_cli.protocol.fields import base64_size, obj, seq, text
 from realtime_cli.render.console import print_row
 from realtime_cli.render.safe import one_line
@@ -54,6 +54,8 @@ def summary(event: JSON) -> str:
         item = event["item"]
         bits += [_id(item.get("id")), _id(item.get("type"))]
         bits += [_id(item[k]) for k in ("role", "name", "status") if item.get(k)]
+        if item.get("server_label"):  # MCP items: which server
+            bits.append("server=" + _id(item["server_label"]))
     for key in _ID_KEYS:
         value = _id(event.get(key))
         if value and value not in bits:
@@ -89,6 +91,7 @@ class _Fold:
     count: int = 0
     chars: int = 0
     audio: int = 0
+    arrow: str = "←"
 
 
 @dataclass
@@ -121,6 +124,14 @@ class EventRows:
         self._row(t, "←", type_, summary(event), "red" if type_ == Server.error else "")
 
     def client(self, event: JSON, t: float) -> None:
+        if event.get("type") == Client.input_audio_buffer_append:  # a stream: one row per run
+            fold = self._folds.get((Client.input_audio_buffer_append,))
+            if fold is None:
+                fold = _Fold(Client.input_audio_buffer_append, (), t, arrow="→")
+                self._folds[(Client.input_audio_buffer_append,)] = fold
+            fold.count += 1
+            fold.audio += base64_size(event.get("audio"))
+            return
         self.flush()
         bits = [_id(event.get("event_id")), _id(event.get("response_id"))]
         if isinstance(event.get("response"), dict):
@@ -131,10 +142,13 @@ class EventRows:
     def flush(self) -> None:
         folds, self._folds = self._folds, {}
         for fold in folds.values():
-            audio = fold.type == Server.response_output_audio_delta
+            audio = fold.type in (
+                Server.response_output_audio_delta,
+                Client.input_audio_buffer_append,
+            )
             size = f"{fold.audio} B audio" if audio else f"{fold.chars} chars"
             ids = " ".join(_id(i) for i in fold.ids[:2] if i)
-            self._row(fold.t, "←", fold.type, f"×{fold.count} {size} {ids}".strip(), "dim")
+            self._row(fold.t, fold.arrow, fold.type, f"×{fold.count} {size} {ids}".strip(), "dim")
 
     def _row(self, t: float, arrow: str, type_: str, detail: str, style: str) -> None:
         row = Text()

@@ -71,7 +71,7 @@ class _ResponsesTable:
         for count in range(len(self.priority), 2, -1):
             names = self.priority[:count]
             for short in (False, True):
-                for oob in (True, False):  # " (oob)" may go under its id
+                for oob in (True,):  # " (oob)" stays beside its id: other columns give way
                     widths = {
                         name: self._natural(
                             name, _SHORT_HEADERS.get(name, name) if short else name, oob
@@ -85,7 +85,7 @@ class _ResponsesTable:
                     if metadata is not None and spare - 2 >= min(metadata, _METADATA_MIN):
                         return {**widths, "metadata": min(metadata, spare - 2)}, short
         names = self.priority[:2]
-        return {n: self._natural(n, n, False) for n in names}, True
+        return {n: self._natural(n, n) for n in names}, True
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         widths, short = self.layout(options.max_width)
@@ -133,21 +133,64 @@ def _item_content(item: JSON) -> str:
     return " ".join(texts)
 
 
-def items_table(items: list[JSON]) -> Table:
-    """The conversation items: id, type, role or name, status, content in short."""
-    table = _table()
-    for name in ("item", "type", "role", "status", "content"):
-        table.add_column(name, no_wrap=name != "content", overflow="ellipsis")
-    for value in items:
-        item = obj(value)
-        table.add_row(
-            Text(one_line(item.get("id"))),
-            Text(one_line(item.get("type"))),
-            Text(one_line(item.get("role") or item.get("name"))),
-            Text(one_line(item.get("status"))),
-            Text(one_line(_item_content(item), 200)),
-        )
-    return table
+# The items table at any width: columns leave in this order until the rest fits; the id never
+# leaves and is never cut (``delete`` and ``show`` need it whole), content shrinks first.
+_ITEM_COLUMNS = ("item", "type", "role", "status", "content")
+_ITEM_DROP = ("type", "status", "role")
+_CONTENT_MIN = 12
+
+
+class _ItemsTable:
+    def __init__(self, items: list[JSON]) -> None:
+        self.rows = []
+        for value in items:
+            item = obj(value)
+            self.rows.append(
+                {
+                    "item": one_line(item.get("id")),
+                    "type": one_line(item.get("type")),
+                    "role": one_line(item.get("role") or item.get("name")),
+                    "status": one_line(item.get("status")),
+                    "content": one_line(_item_content(item), 200),
+                }
+            )
+
+    def _natural(self, name: str) -> int:
+        return max([cell_len(name), *(cell_len(row[name]) for row in self.rows)])
+
+    def columns(self, width: int) -> list[str]:
+        shown = list(_ITEM_COLUMNS)
+        for leaving in (None, *_ITEM_DROP):
+            if leaving:
+                shown.remove(leaving)
+            fixed = sum(self._natural(n) for n in shown if n != "content")
+            if width - fixed - 2 * (len(shown) - 1) >= _CONTENT_MIN:
+                return shown
+        return shown
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        shown = self.columns(options.max_width)
+        fixed = sum(self._natural(n) for n in shown if n != "content")
+        room = max(options.max_width - fixed - 2 * (len(shown) - 1), 1)
+        table = _table()
+        for name in shown:
+            natural = self._natural(name)
+            table.add_column(
+                name,
+                no_wrap=True,
+                overflow="ellipsis",
+                min_width=natural if name != "content" else None,
+                max_width=room if name == "content" else None,
+            )
+        for row in self.rows:
+            table.add_row(*(Text(row[name]) for name in shown))
+        yield table
+
+
+def items_table(items: list[JSON]) -> RenderableType:
+    """The conversation items: id, type, role or name, status, content in short; as many
+    columns as the width holds, the id always whole."""
+    return _ItemsTable(items)
 
 
 def help_view(sections: list[tuple[str, list[tuple[str, str]]]]) -> RenderableType:

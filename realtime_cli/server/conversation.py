@@ -22,6 +22,7 @@ class Track:
 
     data: bytearray
     format_type: str
+    word_ms: float = WORD_MS  # how long each word of the transcript sounds
 
     @property
     def ms(self) -> float:
@@ -111,7 +112,7 @@ class Conversation:
         keep = audio_end_ms * audio.bytes_per_ms(track.format_type)
         del track.data[keep:]
         # The transcript must not hold words the user never heard; each word is WORD_MS long.
-        heard = words(part.get("transcript") or "")[: audio_end_ms // WORD_MS]
+        heard = words(part.get("transcript") or "")[: int(audio_end_ms // track.word_ms)]
         part["transcript"] = "".join(heard).rstrip()
 
 

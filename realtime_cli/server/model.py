@@ -14,26 +14,35 @@ The local model is an echo, so what you send predicts what you get back:
   input gives a longer (and slower) reply; ``max_output_tokens`` stops it after that many words.
 * **Audio.** Each word is also a 100 ms sine tone (PCM16 24 kHz, or G.711 u-law/A-law 8 kHz for
   ``audio/pcmu``/``audio/pcma``) whose pitch depends on the word, streamed with the transcript.
+  A reply to a user message with audio speaks the user's own audio back instead (converted to
+  the output format, cut into as many deltas as the reply has words), so a voice round trip
+  can be heard and compared sample for sample.
 * **Tools.** The model calls a function tool when ``tool_choice`` names it, when ``tool_choice``
   is ``required`` (the tool named in the user's text, else the first one), or, with ``auto``,
   when the latest user message names a tool (by its name, as a whole word). The arguments
   satisfy the tool's JSON-schema ``parameters``: every required property gets a value of its
   type (strings "example", numbers 1 or their minimum, booleans true, enums their first value,
   arrays one item, nested objects filled the same way); optional properties are left out.
-  After a ``function_call_output`` it answers with the output instead of calling again
-  (unless ``tool_choice`` forces a call). MCP tools are listed but never called.
+  With ``auto``, a user message naming several tools gets one call of each, in one response
+  (parallel calls, in the order of ``tools``). After a ``function_call_output`` it answers with
+  the outputs sent since the latest user message (joined by spaces) instead of calling again
+  (unless ``tool_choice`` forces a call). MCP tools are never called: when the latest user
+  message names an MCP tool's ``server_label`` (or one of its ``allowed_tools``) and the tool
+  has ``require_approval: "always"``, the response is one ``mcp_approval_request`` item; after
+  the client's ``mcp_approval_response`` the reply says whether it was approved, and that the
+  local server runs no MCP servers.
 * **Usage.** Input tokens are the words of the instructions and of every item in the context,
   plus one audio token per 100 ms of input audio; output tokens are the words (or argument
   pieces) sent, counted as audio tokens when the response speaks.
 
-The local server detects no speech and transcribes nothing: ``server_vad`` and
-``transcription`` are reported in the session as configured, but only
-``input_audio_buffer.commit`` turns buffered audio into a user message (transcript null), and
-a response starts only on ``response.create``.
+Server VAD (``turns.py``, ``vad.py``) turns appended audio into user messages and starts
+responses; with ``audio.input.transcription`` set a user's audio is transcribed as its length
+("1.5 seconds of speech"), which the reply then repeats.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -43,6 +52,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from realtime_cli.audio import codecs as audio
+from realtime_cli.audio.resample import resample_stdlib
 from realtime_cli.protocol.events import JSON
 
 WORD_MS = 100
@@ -80,6 +90,15 @@ class Call:
     @property
     def arguments(self) -> str:
         return "".join(self.pieces)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An ``mcp_approval_request``: the MCP tool the user named, with empty arguments."""
+
+    server_label: str
+    name: str
+    arguments: str = "{}"
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -171,24 +190,115 @@ def choose_tool(
     return named if is_user else None
 
 
+def _call(tool: JSON) -> Call:
+    arguments = json.dumps(sample(tool.get("parameters") or {}), separators=(",", ":"))
+    return Call(tool["name"], argument_pieces(arguments))
+
+
+def _named_tools(tools: list[JSON], turn: Mapping[str, Any] | None) -> list[JSON]:
+    """The function tools a user message names (several: parallel calls)."""
+    if turn is None or turn.get("type") != "message":
+        return []
+    text = " ".join(_texts(turn))
+    return [
+        t
+        for t in tools
+        if t.get("type", "function") == "function"
+        and isinstance(t.get("name"), str)
+        and _names_tool(text, t["name"])
+    ]
+
+
+def _outputs_since_user(context: list[JSON]) -> str:
+    """The function_call_outputs after the latest user message, joined by spaces."""
+    outputs: list[str] = []
+    for item in context:
+        if item.get("type") == "message" and item.get("role") == "user":
+            outputs = []
+        elif item.get("type") == "function_call_output":
+            outputs.append(str(item.get("output", "")))
+    return " ".join(outputs)
+
+
+def _approval(tools: list[JSON], turn: Mapping[str, Any] | None) -> Approval | None:
+    """The MCP tool with ``require_approval: "always"`` that a user message names, if any."""
+    if turn is None or turn.get("type") != "message":
+        return None
+    text = " ".join(_texts(turn))
+    for tool in tools:
+        if tool.get("type") != "mcp" or tool.get("require_approval") != "always":
+            continue
+        label = str(tool.get("server_label", ""))
+        allowed = [n for n in tool.get("allowed_tools") or () if isinstance(n, str)]
+        named = next((n for n in allowed if _names_tool(text, n)), None)
+        if named or (label and _names_tool(text, label)):
+            return Approval(label, named or (allowed[0] if allowed else label))
+    return None
+
+
+def _approval_answer(context: list[JSON]) -> str | None:
+    """The reply to an ``mcp_approval_response`` that is the latest item, if it is."""
+    if not context or context[-1].get("type") != "mcp_approval_response":
+        return None
+    response = context[-1]
+    request_id = response.get("approval_request_id")
+    request = next((i for i in context if i.get("id") == request_id), {})
+    name = f"{request.get('server_label', 'MCP')}.{request.get('name', 'tool')}"
+    verdict = "approved" if response.get("approve") else "denied"
+    return f"The call of {name} was {verdict}; the local server runs no MCP servers."
+
+
 def plan(
     context: list[JSON],
     instructions: str,
     tools: list[JSON],
     tool_choice: str | JSON,
     bytes_per_ms: int = audio.bytes_per_ms(audio.PCM),
-) -> Say | Call:
+) -> Say | Call | Approval | tuple[Call, ...]:
     """What a response will say, decided once when it is created."""
+    answer = _approval_answer(context)
+    if answer is not None:
+        return Say(words(answer))
     turn = latest_turn(context)
+    if tool_choice == "auto" and (approval := _approval(tools, turn)) is not None:
+        return approval
+    if tool_choice == "auto":
+        named = _named_tools(tools, turn)
+        if len(named) > 1:
+            return tuple(_call(tool) for tool in named)
     tool = choose_tool(tools, tool_choice, turn)
     if tool is not None:
-        arguments = json.dumps(sample(tool.get("parameters") or {}), separators=(",", ":"))
-        return Call(tool["name"], argument_pieces(arguments))
+        return _call(tool)
     if turn is None:
         return Say(words(instructions))
     if turn.get("type") == "function_call_output":
-        return Say(words(str(turn.get("output", ""))))
+        return Say(words(_outputs_since_user(context)))
     return Say(words(_user_reply(turn, bytes_per_ms)))
+
+
+def echo(
+    context: Iterable[Mapping[str, Any]], input_format: str, output_format: str, pieces: int
+) -> tuple[bytes, ...] | None:
+    """The user's own audio, to be spoken back in ``pieces`` deltas in the output format, when
+    the turn answered is a user message with audio (None otherwise). A round trip can then be
+    heard, and compared sample for sample when both formats are the same."""
+    turn = latest_turn(context)
+    if turn is None or turn.get("type") != "message" or pieces < 1:
+        return None
+    encoded = [
+        part.get("audio") or ""
+        for part in turn.get("content") or ()
+        if part.get("type") == "input_audio"
+    ]
+    if not encoded:
+        return None
+    pcm = audio.decode(b"".join(base64.b64decode(a) for a in encoded), input_format)
+    pcm = resample_stdlib(pcm, audio.sample_rate(input_format), audio.sample_rate(output_format))
+    data = audio.encode(pcm, output_format)
+    width = 2 if output_format == audio.PCM else 1
+    samples = len(data) // width
+    bounds = [samples * i // pieces * width for i in range(pieces + 1)]
+    return tuple(data[bounds[i] : bounds[i + 1]] for i in range(pieces))
 
 
 def _first_type(schema: Mapping[str, Any]) -> str | None:

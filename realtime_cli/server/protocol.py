@@ -24,6 +24,7 @@ from realtime_cli.server.config import apply_update, default_session
 from realtime_cli.server.conversation import Conversation, prepare_item
 from realtime_cli.server.model import render_instructions
 from realtime_cli.server.response import Response, Spec
+from realtime_cli.server.turns import Listener, transcript_of, transcription_events
 from realtime_cli.server.wire import Rejected, error_event, event, without_audio
 
 # The types the server accepts, in the order the live service lists them in its error message.
@@ -57,6 +58,7 @@ class Session:
         self.config = default_session(model, clock())
         self.conversation = Conversation()
         self.buffer = bytearray()
+        self.listener = Listener()  # server VAD: where the buffer is in audio time
         self.responses: list[Response] = []  # unfinished, oldest first
         self._started: list[Response] = []
         self._audio_sent = False
@@ -155,7 +157,7 @@ class Session:
                 "audio",
             )
         self.buffer += data
-        return []
+        return self.listener.appended(self, data, self._input_format())
 
     def _commit(self, client_event: JSON) -> list[JSON]:
         ms = audio.duration_ms(len(self.buffer), self._input_format())
@@ -165,23 +167,30 @@ class Session:
                 "Error committing input audio buffer: buffer too small. Expected at least "
                 f"{MIN_COMMIT_MS}ms of audio, but buffer only has {ms:.2f}ms of audio.",
             )
-        item = prepare_item(
-            {
-                "type": "message",
-                "role": "user",
-                "content": [
-                    {
-                        "type": "input_audio",
-                        "audio": base64.b64encode(self.buffer).decode("ascii"),
-                        "transcript": None,
-                    }
-                ],
-            },
-            self.conversation,
-        )
-        self.buffer = bytearray()
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        self.listener.restart()
+        return self.commit_audio(data)
+
+    def commit_audio(self, data: bytes, item_id: str | None = None) -> list[JSON]:
+        """``data`` becomes a user message: committed, the item, and its transcription when
+        ``audio.input.transcription`` is set (a deterministic transcript: the audio's length)."""
+        message: JSON = {
+            "type": "message",
+            "role": "user",
+            "content": [
+                {
+                    "type": "input_audio",
+                    "audio": base64.b64encode(data).decode("ascii"),
+                    "transcript": None,
+                }
+            ],
+        }
+        if item_id is not None:
+            message["id"] = item_id
+        item = prepare_item(message, self.conversation)
         previous = self.conversation.insert(item)
-        return [
+        sent = [
             event(
                 Server.input_audio_buffer_committed,
                 previous_item_id=previous,
@@ -189,9 +198,21 @@ class Session:
             ),
             *self._item_added(item, previous),
         ]
+        if self.config["audio"]["input"].get("transcription"):
+            fmt = self._input_format()
+            transcript = transcript_of(len(data), fmt)
+            item["content"][0]["transcript"] = transcript
+            seconds = audio.duration_ms(len(data), fmt) / 1000
+            sent += transcription_events(item["id"], transcript, seconds)
+        return sent
+
+    def respond(self) -> list[JSON]:
+        """A response the server starts itself (server VAD's ``create_response``)."""
+        return self._response_create({"type": Client.response_create})
 
     def _clear(self, client_event: JSON) -> list[JSON]:
-        self.buffer = bytearray()
+        self.buffer.clear()
+        self.listener.restart()
         return [event(Server.input_audio_buffer_cleared)]
 
     # -- conversation items --------------------------------------------------------------------
@@ -280,6 +301,7 @@ class Session:
             tools=copy.deepcopy(tools),
             tool_choice=copy.deepcopy(tool_choice),
             input_bytes_per_ms=audio.bytes_per_ms(self._input_format()),
+            input_format=self._input_format(),
         )
         response = Response(spec, on_audio=self._mark_audio)
         self.responses.append(response)

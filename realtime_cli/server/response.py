@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from realtime_cli.audio import codecs as audio
 from realtime_cli.protocol.events import JSON, Server, new_id
 from realtime_cli.server import model
 from realtime_cli.server.conversation import Conversation, Track
@@ -37,6 +38,7 @@ class Spec:
     tools: list[JSON]
     tool_choice: str | JSON
     input_bytes_per_ms: int
+    input_format: str = "audio/pcm"
 
 
 class Response:
@@ -49,21 +51,38 @@ class Response:
         self.usage: JSON | None = None
         self.output_tokens = 0
         self._on_audio = on_audio
-        self._plan = model.plan(
+        planned = model.plan(
             spec.context,
             spec.instructions,
             spec.tools,
             spec.tool_choice,
             spec.input_bytes_per_ms,
         )
+        # Parallel calls are one output item each, streamed one after the other.
+        self._plans: list[model.Say | model.Call | model.Approval] = (
+            list(planned) if isinstance(planned, tuple) else [planned]
+        )
+        self._plan = self._plans.pop(0)
         self._input = model.input_tokens(spec.context, spec.instructions, spec.input_bytes_per_ms)
-        self._tokens = self._plan.words if isinstance(self._plan, model.Say) else self._plan.pieces
+        self._tokens: tuple[str, ...] = ()  # an approval request is one item, no deltas
+        if isinstance(self._plan, model.Say):
+            self._tokens = self._plan.words
+        elif isinstance(self._plan, model.Call):
+            self._tokens = self._plan.pieces
         self._speaks = isinstance(self._plan, model.Say) and "audio" in spec.output_modalities
         self._limit = spec.max_output_tokens if isinstance(spec.max_output_tokens, int) else None
         self._item: JSON | None = None  # the output item still open
         self._opened = False
         self._next = 0
         self._track = Track(bytearray(), spec.audio_output["format"]["type"])
+        self._echo = None
+        if self._speaks:
+            self._echo = model.echo(
+                spec.context, spec.input_format, self._track.format_type, len(self._tokens)
+            )
+        if self._echo:
+            ms = sum(map(len, self._echo)) / audio.bytes_per_ms(self._track.format_type)
+            self._track.word_ms = ms / len(self._echo)
 
     @property
     def in_conversation(self) -> bool:
@@ -104,17 +123,24 @@ class Response:
             events += self._emit(self._tokens[self._next])
             self._next += 1
             self.output_tokens += 1
-        if self._next >= len(self._tokens):
+        if self._next >= len(self._tokens) and self._plans:
+            events += self._close_item("completed")
+            self._plan = self._plans.pop(0)
+            assert isinstance(self._plan, model.Call)
+            self._tokens, self._next = self._plan.pieces, 0
+            events += self._open()
+        elif self._next >= len(self._tokens):
             events += self._finish("completed", None)
         elif self._limit is not None and self.output_tokens >= self._limit:
             events += self._finish("incomplete", INCOMPLETE)
         return events
 
-    def cancel(self) -> list[JSON]:
-        """Stop now: close what is open, then ``response.done`` with status ``cancelled``."""
+    def cancel(self, reason: str = "client_cancelled") -> list[JSON]:
+        """Stop now: close what is open, then ``response.done`` with status ``cancelled`` and
+        ``reason`` (``turn_detected`` when server VAD heard the user speak)."""
         if self.finished:
             return []
-        return self._finish("cancelled", CANCELLED)
+        return self._finish("cancelled", {**CANCELLED, "reason": reason})
 
     # -- the output item -------------------------------------------------------------------
 
@@ -129,6 +155,11 @@ class Response:
         if isinstance(self._plan, model.Call):
             item |= {"type": "function_call", "name": self._plan.name}
             item |= {"call_id": new_id("call"), "arguments": ""}
+        elif isinstance(self._plan, model.Approval):
+            # RealtimeMcpApprovalRequest: id, type, server_label, name, arguments (no status).
+            item = {"id": new_id("mcpr"), "type": "mcp_approval_request"}
+            item |= {"server_label": self._plan.server_label, "name": self._plan.name}
+            item |= {"arguments": self._plan.arguments}
         else:
             item |= {"type": "message", "role": "assistant", "content": []}
         self._item = item
@@ -183,7 +214,10 @@ class Response:
             part["text"] += token
             return [event(Server.response_output_text_delta, **self._part_ids(item), delta=token)]
         part["transcript"] += token
-        sound = model.word_audio(token, self._track.format_type)
+        if self._echo:
+            sound = self._echo[self._next]
+        else:
+            sound = model.word_audio(token, self._track.format_type)
         self._track.data += sound
         self._on_audio()
         return [
@@ -213,6 +247,8 @@ class Response:
                     arguments=item["arguments"],
                 )
             )
+        elif item["type"] == "mcp_approval_request":
+            pass  # no content, no arguments streamed: the item is whole when added
         elif self._speaks:
             transcript = item["content"][0]["transcript"]
             ids = self._part_ids(item)
@@ -234,7 +270,8 @@ class Response:
                     Server.response_content_part_done, **ids, part={"type": "text", "text": text}
                 ),
             ]
-        item["status"] = status
+        if "status" in item:
+            item["status"] = status
         conversation = self.spec.conversation
         if conversation is not None and conversation.contains(item["id"]):
             events.append(

@@ -1,0 +1,2 @@
+"""The client connection: the websockets transport, the connected ``Session`` (tracking every
+event both ways), and recordings."""

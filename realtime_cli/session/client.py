@@ -47,6 +47,7 @@ class Observer(Protocol):
 
 FATAL_CLOSE_CODES = (3000, 4000)
 CANCEL_GRACE = 3.0  # how long Ctrl-C waits for a cancelled response's response.done
+TIMED_OUT_CLOSE = 0.3  # the closing handshake's bound once --timeout has run out
 RATE_LIMITS_GRACE = 0.5  # rate_limits.updated follows response.done by ~43 ms live
 SESSION_EVENT_ID = "rtc_profile_session"  # the session.update of a profile's session settings
 # After an error as the first event, how long to wait for what follows: the close of a fatal
@@ -84,6 +85,9 @@ class Session:
         self.on_frame: list[Callable[[str | bytes, JSON | None, float], None]] = []
         # Front ends replace this to show it; a bad frame never ends the session.
         self.on_bad_frame: Callable[[str], None] = lambda reason: None
+        # How long the closing handshake may take; a front end out of time (--timeout) or
+        # facing a stalled peer shortens it, so the close cannot overshoot the user's limit.
+        self.close_timeout = 3.0
 
     def now(self) -> float:
         """Seconds since the connection opened: the clock of every timing rtc shows."""
@@ -101,7 +105,8 @@ class Session:
         text = await self.transport.send(event)
         t = self.now()
         self.tracker.sent(event, t)
-        shown = redact_tools(event)
+        # Only an event whose text names "tools" can hold one: the others are not walked.
+        shown = redact_tools(event) if '"tools"' in text else event
         shown_text = text if shown is event else encode(shown)
         for hook in self.on_sent:
             hook(shown, shown_text, t)
@@ -126,7 +131,7 @@ class Session:
             return Received(text, event, t, self.tracker.feed(event, t))
 
     async def close(self) -> None:
-        await self.transport.close(1000)
+        await self.transport.close(1000, within=self.close_timeout)
 
 
 async def _first_events(session: Session, wait: float) -> list[Received]:
@@ -250,7 +255,12 @@ async def _opened(
             endpoint = endpoint.with_url(url)
         assert endpoint.url is not None
         transport = await Transport.connect(
-            endpoint.url, endpoint.headers, endpoint.subprotocols, open_timeout
+            endpoint.url,
+            endpoint.headers,
+            endpoint.subprotocols,
+            open_timeout,
+            endpoint.ping_interval,
+            endpoint.ping_timeout,
         )
         session = Session(transport, endpoint, fill_ids)
         if record is not None:

@@ -42,6 +42,7 @@ from realtime_cli.protocol.events import JSON, encode
 from realtime_cli.protocol.redact import redact_url
 
 USER_AGENT = f"rtc/{__version__}"
+CLOSE_TIMEOUT = 1.0  # websockets' wait for the closing handshake / TCP close
 
 
 def _where(url: str) -> str:
@@ -66,6 +67,30 @@ def _status_message(exc: InvalidStatus) -> str:
     text = " ".join(text.split())[:200]
     reason = f"{response.status_code} {response.reason_phrase}".strip()
     return f"HTTP {reason} at the handshake" + (f": {text}" if text else "")
+
+
+# A wss:// URL pointed at a plain ws:// port: the server reads the TLS ClientHello as garbage
+# and resets the connection, or answers in plain text (which OpenSSL calls a wrong version).
+_PLAIN_HINT = " (is it a plain ws:// server? try ws://)"
+_PLAIN_TLS_REASONS = ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE")
+_OS_WORDS = {
+    ConnectionResetError: "connection reset by the server",
+    ConnectionAbortedError: "connection aborted",
+    BrokenPipeError: "connection closed by the server",
+}
+
+
+def _os_reason(exc: OSError, url: str) -> str:
+    """A socket error as a reason that is never empty (a reset has no strerror), with the
+    ws:// hint when TLS met a plain-text server."""
+    reason = exc.strerror or str(exc)
+    for kind, words in _OS_WORDS.items():
+        if isinstance(exc, kind):
+            reason = words
+            if url.lower().startswith("wss:"):
+                reason += " during the TLS handshake" + _PLAIN_HINT
+            break
+    return reason or type(exc).__name__
 
 
 def proxy_for(url: str) -> str | None:
@@ -94,6 +119,8 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         subprotocols: Sequence[str] = (),
         open_timeout: float = 15.0,
+        ping_interval: float = 10.0,
+        ping_timeout: float = 10.0,
     ) -> Transport:
         where = _where(url)
         try:
@@ -107,8 +134,12 @@ class Transport:
                 # no compression, as the official SDK does.
                 max_size=None,
                 compression=None,
-                ping_interval=20,
-                ping_timeout=20,
+                # A peer that stops answering pings is dead: recv raises ConnectionLost (1011).
+                ping_interval=ping_interval or None,
+                ping_timeout=ping_timeout or None,
+                # After a failed keepalive websockets waits this long for the TCP close before
+                # giving up (10 s by default): a dead peer never answers, so keep it short.
+                close_timeout=CLOSE_TIMEOUT,
             )
         except InvalidURI as exc:
             raise UsageError(f"invalid url {redact_url(url)!r}: {exc.msg}") from None
@@ -128,11 +159,13 @@ class Transport:
         except socket.gaierror as exc:
             raise ConnectError(f"{where}: cannot resolve host ({exc.strerror})") from None
         except ssl.SSLError as exc:
-            raise ConnectError(f"{where}: TLS error: {exc.reason or exc}") from None
+            reason = exc.reason or str(exc)
+            hint = _PLAIN_HINT if reason in _PLAIN_TLS_REASONS else ""
+            raise ConnectError(f"{where}: TLS error: {reason}{hint}") from None
         except ConnectionRefusedError:
             raise ConnectError(f"{where}: connection refused") from None
         except OSError as exc:
-            raise ConnectError(f"{where}: {exc.strerror or exc}") from None
+            raise ConnectError(f"{where}: {_os_reason(exc, url)}") from None
         except WebSocketException as exc:
             raise ConnectError(f"{where}: {exc}") from None
         except ValueError as exc:
@@ -157,10 +190,10 @@ class Transport:
         except ConnectionClosed as exc:
             raise self._lost(exc) from None
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
+    async def close(self, code: int = 1000, reason: str = "", within: float = 3.0) -> None:
         """Close politely; bounded in time so an unresponsive server can't hold rtc open."""
         try:
-            async with asyncio.timeout(3):
+            async with asyncio.timeout(within):
                 await self._connection.close(code, reason)
         except (TimeoutError, OSError, WebSocketException):
             pass
@@ -173,7 +206,10 @@ class Transport:
         frame = exc.rcvd
         code = frame.code if frame else None
         reason = frame.reason if frame else ""
-        if code is None:
+        sent = exc.sent
+        if code is None and sent is not None and sent.reason == "keepalive ping timeout":
+            detail = "is dead: no answer to a keepalive ping in time (--ping-timeout)"
+        elif code is None:
             detail = "closed without a close frame"
         else:
             detail = f"closed with code {code}" + (f" ({reason})" if reason else "")

@@ -1,0 +1,1 @@
+"""The tools around sessions: ``rtc doctor``, ``rtc replay``, ``rtc export``."""

@@ -46,7 +46,7 @@ def test_azure_ga_form_with_api_key_reaches_the_local_server(
     assert proxy.request_paths == ["/openai/v1/realtime?model=my-deploy"]
     headers = proxy.request_headers[0]
     assert headers["api-key"] == AZKEY and "Authorization" not in headers
-    assert "· completed" in result.stdout
+    assert "· completed" in result.stderr
 
 
 def test_azure_preview_form_with_an_entra_token(local_server: Callable[..., str]) -> None:
@@ -361,3 +361,35 @@ def test_profile_add_writes_a_private_file_that_list_and_create_use(server_url: 
     plain = rtc("profile", "add", "p2", "--url", server_url, "--api-key", KEY)
     assert plain.stderr == f"rtc: warning: the key is stored in plain text in {path} (mode 0600)\n"
     assert KEY not in plain.stdout + plain.stderr
+
+
+def test_profile_add_force_keeps_the_users_comments_and_layout() -> None:
+    path = Path(os.environ["RTC_CONFIG_DIR"]) / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# my rtc settings: do not lose me\n"
+        'default_profile = "work"\n\n'
+        "[profiles.work]   # the office\n"
+        'kind = "url"\n'
+        'url = "ws://old.example/x"   # the old one\n'
+        'model = "m1"  # still right\n\n'
+        "# the local one, for trains\n"
+        "[profiles.home]\n"
+        'kind    =    "local"\n'
+    )
+    path.chmod(0o600)
+    result = rtc(
+        "profile", "add", "work", "--url", "ws://new.example/y", "--model", "m1", "--force"
+    )
+    assert result.returncode == 0, result.stderr
+    assert path.read_text() == (
+        "# my rtc settings: do not lose me\n"
+        'default_profile = "work"\n\n'
+        "[profiles.work]   # the office\n"
+        'kind = "url"\n'
+        'url = "ws://new.example/y"\n'
+        'model = "m1"  # still right\n\n'
+        "# the local one, for trains\n"
+        "[profiles.home]\n"
+        'kind    =    "local"\n'
+    )

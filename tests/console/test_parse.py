@@ -169,7 +169,8 @@ def test_create_help_shows_short_flags_and_what_values_look_like() -> None:
     assert not any("METADATA" in t or "SET" in t or "EVENT_ID" in t for t in terms)
     # Only create has short flags: the others' options are not indented for them.
     assert dict(help_sections("cancel"))["options"] == [
-        ("--all", "cancel every active response, each by id")
+        ("--all", "cancel every active response, each by id"),
+        ("--force", "send even if this session has never seen that id"),
     ]
 
 
@@ -191,9 +192,14 @@ def test_rtc_create_and_the_console_take_the_same_create_options() -> None:
         assert declared[opt.name] == ((opt.short,) if opt.short else (), opt.metavar), opt.name
     argv = ["hi", "-i", "be brief", "-m", "a=1", "--metadata=b=2", "-sx=1", "--cancel-after", "2"]
     with command.make_context("create", list(argv)) as ctx:
-        cli_params = {k: v for k, v in ctx.params.items() if k in parse_create([])}
+        # click's context holds a repeated option as a tuple (typer passes it on as a list)
+        cli_params = {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in ctx.params.items()
+            if k in parse_create([])
+        }
     parsed = parse_create(argv)
-    assert parsed == cli_params
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in parsed.items()} == cli_params
     assert parsed["metadata"] == ["a=1", "b=2"] and parsed["set_"] == ["x=1"]
     names = {opt.name for opt in create_options()}
     assert "--instructions" in names and not names & set(NOT_IN_CONSOLE.values())
@@ -211,7 +217,7 @@ def test_completion_offers_commands_options_values_ids_and_event_types() -> None
         event_ids=["event_9"],
     )
     assert completions("re", ctx) == (["retrieve", "responses", "reconnect"], 2)
-    assert completions("/ca", ctx) == (["/cancel"], 3)
+    assert completions("/ca", ctx) == (["/cancel", "/calls"], 3)
     assert completions("create --mod", ctx) == (["--modality"], 5)
     assert completions("create --modality ", ctx) == (["text", "audio"], 0)
     assert completions("create -i x --modality t", ctx) == (["text"], 1)

@@ -60,6 +60,28 @@ async def test_run_repl_keeps_history_in_the_state_directory(server_url: str) ->
     assert history.stat().st_mode & 0o777 == 0o600  # what the user typed: theirs alone
 
 
+async def test_the_history_file_never_keeps_a_tool_secret(server_url: str) -> None:
+    tool = '{"type": "mcp", "server_label": "s", "server_url": "https://mcp.example"'
+    lines = [
+        f'session --set \'tools:=[{tool}, "authorization": "tok-AUTH-1234567"}}]\'',
+        f'session --set \'tools:=[{tool}, "headers": {{"X-Key": "tok-HDR-1234567"}}}}]\'',
+        '{"type": "session.update", "session": {"tools": [{"type": "mcp", "server_label": "s",'
+        ' "server_url": "https://mcp.example", "authorization": "tok-JSON-1234567"}]}}',
+        "create --set tools.0.authorization=tok-SET-1234567",
+    ]
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        buffer = io.StringIO()
+        out = Console(file=buffer, width=100, color_system=None)
+        endpoint = select_endpoint(
+            url=server_url, api_key=None, model=None, local=False, environ={}
+        )
+        pipe.send_text("items\r" + "\r".join(lines) + "\rquit\r")
+        assert await asyncio.wait_for(run_repl(endpoint, console=out), 10) == 0
+    saved = (Path(os.environ["XDG_STATE_HOME"]) / "rtc" / "history").read_text()
+    assert "+items\n" in saved and "+quit\n" in saved
+    assert "tok-" not in saved
+
+
 def test_the_history_file_is_readable_by_its_owner_alone(tmp_path: Path) -> None:
     path = tmp_path / "state" / "rtc" / "history"
     open_history(path)
@@ -151,7 +173,7 @@ async def test_a_lost_connection_ends_what_was_streaming_and_needs_reconnect(
 
 
 async def test_reconnect_clears_the_last_error_of_the_old_session(console: Console_) -> None:
-    await console.line("delete item_missing", expect="error")
+    await console.line("delete item_missing --force", expect="error")
     assert "last error: invalid_value" in console.repl.screen_text()
     await console.line("reconnect", expect="type help")
     assert "last error" not in console.repl.screen_text()
@@ -207,7 +229,7 @@ async def test_pasted_json_lines_and_arrays_are_sent_in_order(console: Console_)
     )
     out = await console.line("[1, 2]", expect="error")
     assert out == "error: event 1: a raw event must be a JSON object\n"
-    await asyncio.sleep(0.1)
+    # Validation happens before any send, and each error above came after it: nothing went out.
     assert len([e for e in list(console.shell.log)[sent:] if e.direction == "→"]) == 0
 
 

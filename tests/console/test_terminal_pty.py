@@ -173,3 +173,32 @@ def test_only_a_real_new_line_gets_the_continuation_prompt(
     screen = term.wait_for(".... second")
     term.send("\x03\x04")  # clear the line, leave
     term.child.expect(pexpect.EOF, timeout=10)
+
+
+def test_tool_handler_in_a_real_terminal_asks_runs_and_stops_on_ctrl_c(
+    server_url: str, terminal: Callable[..., Terminal], tmp_path: Path
+) -> None:
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\ntime.sleep(60)\n")
+    term = terminal(
+        "repl", "--url", server_url, "--tool-handler", f"lookup={sys.executable} {slow}"
+    )
+    term.wait_for(lambda s: "type help" in s and "rtc> " in s)
+    term.send("create 'please lookup' --tool 'lookup(q: string)' --modality text\r")
+    screen = term.wait_for("y/n")
+    assert "for lookup" in " ".join(screen.split())
+    term.send("y\r")
+    term.send("calls\r")  # the prompt is live while the handler runs
+    term.wait_for("handler running")
+    term.send("\x03")  # Ctrl-C stops the handler; the call stays pending
+    term.wait_for("stopping 1 tool handler(s)")
+    term.send("calls\r")
+    screen = term.wait_for("needs tool-output")
+    call = re.search(r"call_\w{21}", screen)
+    assert call is not None
+    term.send(f"tool-output {call.group(0)} found it\r")
+    screen = term.wait_for("│ found it")
+    term.send("\x04")
+    term.child.expect(pexpect.EOF, timeout=10)
+    term.child.close()
+    assert term.child.exitstatus == 0

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from readme import ROOT, blocks, expected_output, run, section
+from readme import ROOT, blocks, run, section, shown_in_order
 
 FIRST, END = "## Recording and replay", "## Development"
 
@@ -29,8 +29,8 @@ def test_every_bash_block_runs_in_order(tmp_path: Path) -> None:
     for block in blocks(sections()):  # in order: later blocks use the files earlier ones recorded
         result = run(block, tmp_path)
         assert result.returncode == 0, f"{block}\n--- stderr:\n{result.stderr}"
-        for pattern in expected_output(block):
-            assert pattern.search(result.stdout), f"{block}\n--- stdout:\n{result.stdout}"
+        missing = shown_in_order(block, result.stdout)
+        assert missing is None, f"{block}\n--- {missing}"
     assert (tmp_path / "session.md").read_text().startswith("# Transcript: session.jsonl\n")
     assert (tmp_path / ".config/fish/completions/rtc.fish").read_text().startswith("complete ")
     for name in ("rtc.bash", "_rtc", "rtc.fish"):

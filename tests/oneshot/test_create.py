@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from cli_run import ROOT, RTC, rtc
 from proxy import relay
@@ -24,9 +25,10 @@ def test_readme_first_command_works_with_no_key_and_no_network() -> None:
     assert result.returncode == 0, result.stderr
     assert "built-in local server" in result.stderr
     out = result.stdout
-    assert out.startswith("Say hello\n")  # the streamed answer, then the panel
-    assert "· completed" in out and "status        completed" in out
-    assert "\x1b[" not in out  # not a terminal: no colours, no cursor tricks
+    assert out == "Say hello\n"  # not a terminal: stdout is the answer alone
+    assert "· completed" in result.stderr and "status        completed" in result.stderr
+    assert "│ Say hello" in result.stderr  # the panel, on stderr: the status for a person
+    assert "\x1b[" not in out + result.stderr  # not a terminal: no colours, no cursor tricks
 
 
 def test_json_output_is_exactly_what_the_server_sent(server_url: str) -> None:
@@ -78,8 +80,8 @@ def test_options_reach_the_wire_and_metadata_comes_back(server_url: str) -> None
             "max_output_tokens": 50,
         },
     }
-    assert "metadata      run=42" in result.stdout
-    assert "conversation  none (out-of-band)" in result.stdout
+    assert "metadata      run=42" in result.stderr
+    assert "conversation  none (out-of-band)" in result.stderr
 
 
 def test_events_view_shows_compact_rows_with_folded_deltas(server_url: str) -> None:
@@ -123,8 +125,8 @@ def test_incomplete_response_exits_1(server_url: str) -> None:
         "create", "--url", server_url, "--instructions", "a b c d e f g", "--max-output-tokens", "3"
     )
     assert result.returncode == 1
-    assert result.stdout.startswith("a b c \n")
-    assert "status        incomplete (max_output_tokens)" in result.stdout
+    assert result.stdout == "a b c \n"
+    assert "status        incomplete (max_output_tokens)" in result.stderr
 
 
 def test_server_error_answering_our_event_exits_1(server_url: str) -> None:
@@ -302,3 +304,56 @@ def test_bare_rtc_takes_the_console_view_but_not_before_a_command() -> None:
     result = rtc("--view", "quiet", "create")
     assert result.returncode == 2
     assert result.stderr.startswith("rtc: error: put connection options after the command")
+
+
+def test_an_out_of_band_prompt_is_sent_in_response_input(server_url: str) -> None:
+    with relay(server_url) as proxy:
+        result = rtc(
+            "create", "tell me a story", "--conversation", "none", "--json", "--url", proxy.url
+        )
+    assert result.returncode == 0, result.stderr
+    sent = [json.loads(frame) for frame in proxy.client_frames]
+    assert [e["type"] for e in sent] == ["response.create"]
+    assert sent[0]["response"]["input"][0]["content"][0]["text"] == "tell me a story"
+    assert (
+        "conversation.item.added"
+        not in [t for t in types(result.stdout.splitlines()) if t != "response.output_item.added"][
+            :2
+        ]
+    )
+
+
+def test_redirected_stdout_is_the_answer_alone_and_o_text_prints_nothing_else(
+    server_url: str, tmp_path: Path
+) -> None:
+    answer = tmp_path / "ans.txt"
+    with answer.open("w") as out:
+        done = subprocess.run(
+            [*RTC, "create", "capital of France", "--modality", "text", "--url", server_url],
+            stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=ROOT,
+            timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert answer.read_text() == "capital of France\n"
+    assert "status        completed" in done.stderr  # the status, for the person watching
+    result = rtc("create", "capital of France", "-o", "text", "--url", server_url)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "capital of France\n", "")
+    result = rtc("create", "hi", "-o", "panel", "--url", server_url)
+    assert result.stdout.startswith("hi\n╭─ resp_") and "│ hi " in result.stdout
+    result = rtc("create", "hi", "-o", "json", "--url", server_url)
+    assert types(result.stdout.splitlines())[-2:] == ["response.done", "rate_limits.updated"]
+
+
+def test_in_a_terminal_a_long_answer_is_not_repeated_in_the_panel(server_url: str) -> None:
+    import pexpect
+
+    words = " ".join(f"w{i}" for i in range(60))
+    child = pexpect.spawn(
+        RTC[0], [*RTC[1:], "create", words, "--modality", "text", "--url", server_url],
+        cwd=str(ROOT), env={**os.environ, "COLUMNS": "80", "TERM": "xterm"}, encoding="utf-8",
+        dimensions=(40, 80), timeout=60,
+    )  # fmt: skip
+    child.expect(pexpect.EOF)
+    screen = child.before
+    assert screen.count("w59") == 1, screen  # streamed once; the panel gives its size
+    assert "(the answer above: " in screen and "status" in screen

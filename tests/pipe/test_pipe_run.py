@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -240,10 +239,10 @@ def test_until_ends_at_the_first_event_of_that_type(server_url: str) -> None:
 
 def test_idle_timeout_gives_up_on_a_silent_server(local_server: Callable[..., str]) -> None:
     url = local_server(token_delay_ms=5000)
-    started = time.monotonic()
     run = pipe(url, lines(TEXT_RESPONSE), "--idle-timeout", "0.5")
     assert run.code == ExitCode.FAILED
-    assert time.monotonic() - started < 4
+    # The message is the positive signal that the idle timeout (not the 5 s answer) ended it;
+    # a duration would only measure how loaded the machine is.
     assert "nothing from the server for 0.5s; still owed: resp_" in run.stderr
     assert "(line 1) → response.done" in run.stderr
 

@@ -47,12 +47,25 @@ def test_real_ga_audio_turn_in_order() -> None:
     assert len(user_items) == 1
 
 
-def test_every_ga_frame_of_the_corpus_feeds_without_error() -> None:
-    tracker = Tracker()
-    for name in ("sip_gateway_ga_frames.jsonl", "openapi_examples.jsonl"):
-        feed_all(tracker, events(name))
-    assert tracker.server_events > 100
-    assert tracker.session is not None
+def test_every_ga_frame_of_the_corpus_is_tracked() -> None:
+    sip, examples = Tracker(), Tracker()
+    feed_all(sip, events("sip_gateway_ga_frames.jsonl"))
+    feed_all(examples, events("openapi_examples.jsonl"))
+    assert (sip.server_events, examples.server_events) == (27, 116)
+    summary = [(r.id, r.status, len(r.answer)) for r in sip.responses.values()]
+    assert summary == [
+        ("resp_CsZyL5IuqSgPEut0cI82K", "completed", 117),
+        ("resp_Ct1OZ5ukpGEZNeUWx1iOH", "in_progress", 4),
+        ("resp_Ct1OkhbgNQBuFX2HeE0P9", "in_progress", 3),
+    ]
+    assert sip.responses["resp_CsZyL5IuqSgPEut0cI82K"].usage["total_tokens"] == 320  # type: ignore[index]
+    assert sip.session is not None and sip.session["id"] == "sess_Ct1OVZ9vNW62W3cUpSCqj"
+    assert (len(sip.items), len(sip.errors), len(sip.rate_limits)) == (3, 0, 1)
+    done = {r.id: (r.status, len(r.answer)) for r in examples.responses.values() if not r.active}
+    assert done == {"resp_001": ("completed", 33), "resp_CCXHw0UJld10EzIUXQCNh": ("completed", 67)}
+    assert [e.code for e in examples.errors] == ["invalid_event", "invalid_event"]
+    assert examples.session is not None and examples.session["id"] == "sess_123"
+    assert len(examples.items) == 4
 
 
 def test_response_created_is_matched_to_its_request_in_order() -> None:
@@ -137,3 +150,17 @@ def test_audio_bytes_and_timings() -> None:
     assert response.reason == "client_cancelled"
     assert response.transcript == "hi "
     assert (response.t_request, response.t_created, response.t_done) == (0.0, 0.2, 0.6)
+
+
+def test_deltas_after_response_done_do_not_change_the_finished_text() -> None:
+    tracker = Tracker()
+    created = {"type": "response.created", "response": {"id": "r1", "status": "in_progress"}}
+    delta = {"type": "response.output_text.delta", "response_id": "r1", "delta": "Hi"}
+    done = {"type": "response.done", "response": {"id": "r1", "status": "completed"}}
+    tracker.feed(created, 0.0)
+    assert tracker.feed(delta, 1.0).delta == "Hi"
+    tracker.feed(done, 2.0)
+    late = tracker.feed(delta, 3.0)
+    assert late.delta == "" and late.response is None
+    assert tracker.responses["r1"].text == "Hi"
+    assert tracker.responses["r1"].deltas == 1

@@ -91,7 +91,7 @@ def test_cancelled_panel_says_why_and_counts_audio() -> None:
     out.print(response_panel(tracker.responses["resp_9"]))
     assert buffer.getvalue() == (
         "╭─ resp_9 · cancelled ─────────────────────────────────────────────────╮\n"
-        "│ [audio 48,000 bytes, ~1.0 s]                                         │\n"
+        "│ [audio 48,000 bytes, 1.00 s]                                         │\n"
         "│                                                                      │\n"
         "│ status        cancelled (client_cancelled)                           │\n"
         "│ usage         30 total · 10 in · 20 out (out 5 text/15 audio)        │\n"

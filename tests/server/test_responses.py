@@ -278,6 +278,25 @@ def test_cancel_with_nothing_active_is_one_error(server_url: str) -> None:
     assert unknown["event_id"] is None
 
 
+def test_cancel_naming_an_unknown_response_leaves_the_active_one_alone(
+    local_server: Callable[..., str],
+) -> None:
+    with connect(local_server(token_delay_ms=20)) as c:
+        c.expect(Server.session_created)
+        say(c, "one two three four five six")
+        c.send(response_create(TEXT_ONLY))
+        events = c.until(Server.response_output_text_delta)
+        c.send(response_cancel(response_id="resp_unknown", event_id="evt_wrong"))
+        events += c.turn()
+    errors = [e["error"] for e in events if e["type"] == Server.error]
+    assert [(e["code"], e["event_id"]) for e in errors] == [
+        ("response_cancel_not_active", "evt_wrong")
+    ]
+    done = done_of(events)
+    assert done["status"] == "completed"
+    assert "".join(deltas(events)).strip().endswith("six")
+
+
 def test_max_output_tokens_gives_incomplete_with_exactly_n_tokens(server_url: str) -> None:
     with connect(server_url) as c:
         c.expect(Server.session_created)

@@ -141,6 +141,7 @@ def test_input_audio_commit_clear_and_too_short(server_url: str) -> None:
     tone = audio.tone(440, 150, 24000)
     with connect(server_url) as c:
         c.expect(Server.session_created)
+        update(c, audio={"input": {"turn_detection": None}})  # the client commits, not VAD
         c.send({"type": "input_audio_buffer.commit"})
         empty = c.error()
         c.send(
@@ -186,7 +187,7 @@ def test_input_audio_commit_clear_and_too_short(server_url: str) -> None:
 def test_g711_commit_needs_800_bytes(server_url: str) -> None:
     with connect(server_url) as c:
         c.expect(Server.session_created)
-        update(c, audio={"input": {"format": {"type": "audio/pcmu"}}})
+        update(c, audio={"input": {"format": {"type": "audio/pcmu"}, "turn_detection": None}})
         c.send(
             {"type": "input_audio_buffer.append", "audio": base64.b64encode(bytes(799)).decode()}
         )

@@ -107,7 +107,7 @@ def test_replay_of_a_pipe_recording_with_audio_and_an_error(
     shown = replay(path, "--instant")
     assert shown.returncode == 0, shown.stderr
     assert re.search(r"← response.output_audio.delta ×3 14400 B audio resp_", shown.stdout)
-    assert "│ [audio 14,400 bytes, ~0.3 s]" in shown.stdout  # the panel's audio line
+    assert "│ [audio 14,400 bytes, 0.30 s]" in shown.stdout  # the panel's audio line
     assert "notice: response_cancel_not_active: " in shown.stdout
     assert "← answers late (response.cancel)" in shown.stdout
 
