@@ -228,7 +228,8 @@ async def responses(shell: Shell, args: list[str], line: str) -> None:
     if options.get("--totals"):
         shell.say(f"session totals: {shell.totals.line()}", "bold")
     elif known:
-        shell.out.print(responses_table(known))
+        costs = {r.id: shell.meter(r).cost_text() for r in known if not r.active}
+        shell.out.print(responses_table(known, costs))
         voice.meters(shell, known)
         tool_calls.show_chains(shell)  # the tool loops among them
     else:

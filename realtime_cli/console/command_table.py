@@ -27,6 +27,12 @@ class Spec:
     def takes_arguments(self) -> bool:
         return bool(self.options or self.positionals or self.takes_options)
 
+    @property
+    def words_are_a_message(self) -> bool:
+        """Whether ``NAME WORDS`` (no word an option) is chat: nothing but flags to give."""
+        flags = all(opt.metavar is None for opt in self.options)
+        return flags and not self.positionals and not self.takes_options
+
 
 SESSION_OPTIONS = (
     Opt("--instructions", "TEXT", "instructions for every response", short="-i"),
@@ -205,8 +211,8 @@ HELP_FLAGS = ("--help", "-h")  # after any command: that command's help
 
 # How a typed line is read (the overview of `help` shows these; ``classify`` does them).
 _NO_ARGUMENTS = [
-    *(name for name, spec in COMMANDS.items() if not spec.takes_arguments),
-    *(alias for alias, name in ALIASES.items() if not COMMANDS[name].takes_arguments),
+    *(name for name, spec in COMMANDS.items() if spec.words_are_a_message),
+    *(alias for alias, name in ALIASES.items() if COMMANDS[name].words_are_a_message),
 ]
 LINE_RULES = (
     ("{...  [...", "raw client events: an object, an array of them, or several in a row"),

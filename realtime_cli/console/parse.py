@@ -93,10 +93,14 @@ def classify(line: str) -> Line | None:
     if name in COMMANDS:
         if rest.strip() in HELP_FLAGS:  # "create --help": the console's help, not the CLI's
             return Command("help", [name])
-        if rest.strip() and not COMMANDS[name].takes_arguments:
+        spec = COMMANDS[name]
+        if rest.strip() and not spec.takes_arguments:
             if not slash:  # "quit smoking tips", "exit strategy for the project": a message
                 return Chat(text)
             raise UsageError(f"{name} takes no arguments")
+        # "responses to criticism": words where only flags (--totals) fit are a message too.
+        if rest.strip()[:1] not in ("", "-") and spec.words_are_a_message and not slash:
+            return Chat(text)
         if name == "raw":  # JSON as typed: not shell words (an apostrophe is not a quote)
             return Command(name, [rest.strip()] if rest.strip() else [])
         try:

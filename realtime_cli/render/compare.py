@@ -45,4 +45,6 @@ def live_line(console: Console) -> Iterator[Callable[[str], None]]:
         yield lambda text: None
         return
     with Live(console=console, transient=True, auto_refresh=False) as live:
-        yield lambda text: live.update(Text(plain(text)), refresh=True)
+        yield lambda text: live.update(
+            Text(plain(text), no_wrap=True, overflow="ellipsis"), refresh=True
+        )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -23,7 +25,7 @@ DOCTOR_STYLE = {
     "not supported": "yellow",
     "not exercised": "dim",
 }
-_NUMBERS = ("tokens in/out", "first delta", "total")
+_NUMBERS = ("tokens in/out", "first delta", "total", "cost")
 # The responses table at any width: columns are dropped from the end of this list until the
 # rest fits (the id and status always stay; an id folds only when nothing else is left to give).
 _PRIORITY = ("response", "status", "reason", "tokens in/out", "total", "metadata", "first delta")
@@ -39,12 +41,23 @@ def _table() -> Table:
 class _ResponsesTable:
     """The responses table laid out for the width it is printed at (see ``_PRIORITY``)."""
 
-    def __init__(self, responses: list[ResponseState]) -> None:
+    def __init__(
+        self, responses: list[ResponseState], costs: Mapping[str, str] | None = None
+    ) -> None:
         self.responses = responses
         self.rows = [
             dict(zip(RESPONSE_COLUMNS, (one_line(c) for c in response_row(r)), strict=True))
             for r in responses
         ]
+        self.columns: tuple[str, ...] = RESPONSE_COLUMNS
+        self.priority: tuple[str, ...] = _PRIORITY
+        if costs is not None:  # the meters' estimate, kept after the total when width allows
+            at = RESPONSE_COLUMNS.index("total") + 1
+            self.columns = (*RESPONSE_COLUMNS[:at], "cost", *RESPONSE_COLUMNS[at:])
+            at = _PRIORITY.index("total") + 1
+            self.priority = (*_PRIORITY[:at], "cost", *_PRIORITY[at:])
+            for response, row in zip(responses, self.rows, strict=True):
+                row["cost"] = one_line(costs.get(response.id, "-"))
 
     def _natural(self, name: str, header: str, oob: bool = True) -> int:
         cells = [row[name] for row in self.rows]
@@ -55,8 +68,8 @@ class _ResponsesTable:
 
     def layout(self, width: int) -> tuple[dict[str, int], bool]:
         """The columns shown and the width of each, and whether with short headers."""
-        for count in range(len(_PRIORITY), 2, -1):
-            names = _PRIORITY[:count]
+        for count in range(len(self.priority), 2, -1):
+            names = self.priority[:count]
             for short in (False, True):
                 for oob in (True,):  # " (oob)" stays beside its id: other columns give way
                     widths = {
@@ -71,13 +84,13 @@ class _ResponsesTable:
                         return widths, short
                     if metadata is not None and spare - 2 >= min(metadata, _METADATA_MIN):
                         return {**widths, "metadata": min(metadata, spare - 2)}, short
-        names = _PRIORITY[:2]
+        names = self.priority[:2]
         return {n: self._natural(n, n) for n in names}, True
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         widths, short = self.layout(options.max_width)
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
-        shown = [n for n in RESPONSE_COLUMNS if n in widths]
+        shown = [n for n in self.columns if n in widths]
         for name in shown:
             table.add_column(
                 _SHORT_HEADERS.get(name, name) if short else name,
@@ -95,10 +108,13 @@ class _ResponsesTable:
         yield table
 
 
-def responses_table(responses: list[ResponseState]) -> RenderableType:
-    """Every response of the session: id, status, reason, tokens, timings, metadata; as many
-    columns as the width holds (at 80: id, status, reason, tokens, total; metadata if room)."""
-    return _ResponsesTable(responses)
+def responses_table(
+    responses: list[ResponseState], costs: Mapping[str, str] | None = None
+) -> RenderableType:
+    """Every response of the session: id, status, reason, tokens, timings, metadata (and with
+    ``costs``, response id → estimated cost, a cost column); as many columns as the width holds
+    (at 80: id, status, reason, tokens, total; metadata if room)."""
+    return _ResponsesTable(responses, costs)
 
 
 def _item_content(item: JSON) -> str:

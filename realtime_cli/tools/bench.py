@@ -282,15 +282,15 @@ def progress_line(stats: Stats, job: BenchJob) -> str:
     failures = sum(stats.errors.values()) + sum(stats.refused.values()) + sum(stats.lost.values())
     elapsed = stats.elapsed()
     return (
-        f"{elapsed:5.1f}s · sessions {stats.sessions_done}/{job.sessions}"
-        f" ({stats.running} running) · responses {stats.responses}/{job.sessions * job.responses}"
-        f" · p50 first delta {_ms(first)} · p50 done {_ms(done)} · failures {failures}"
-        f" · client CPU {100 * stats.cpu() / elapsed if elapsed else 0:.0f}%"
+        f"{elapsed:.1f}s · {stats.sessions_done}/{job.sessions} sessions, {stats.running} open"
+        f" · {stats.responses}/{job.sessions * job.responses} responses"
+        f" · p50 first/done {_ms(first)}/{_ms(done)} · {failures} failed"
+        f" · CPU {100 * stats.cpu() / elapsed if elapsed else 0:.0f}%"
     )
 
 
 def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+    return "-" if seconds is None else f"{seconds * 1000:.0f}ms"
 
 
 async def run_bench(

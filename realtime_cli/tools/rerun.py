@@ -25,7 +25,7 @@ from typing import IO, Protocol
 
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
-from realtime_cli.protocol.events import JSON
+from realtime_cli.protocol.events import JSON, Client
 from realtime_cli.safe_text import clean
 from realtime_cli.session.client import RATE_LIMITS_GRACE, open_session
 from realtime_cli.session.recording import Entry, Recorder, open_recording, read
@@ -89,6 +89,13 @@ def load(job: RerunJob) -> list[Step]:
 
     with open_recording(job.path) as file:
         entries = [row for row in read(file, notice, job.path.name) if isinstance(row, Entry)]
+    for entry in entries:
+        event = entry.event
+        if event.get("type") == Client.input_audio_buffer_append and "audio" not in event:
+            raise UsageError(
+                f"{job.path}: line {entry.line}: an audio append without its audio (recorded "
+                "with --record-audio no): it cannot be re-sent"
+            )
     steps = plan(entries, job.new_ledger())
     if not steps:
         raise UsageError(f"{job.path}: no client events to send")

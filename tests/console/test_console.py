@@ -201,9 +201,9 @@ async def test_responses_events_show_and_delete(
     await console.line("create -i 'one two' --modality text -m run=7", expect="╰")
     table = await console.line("responses")
     assert table == (
-        "response status reason tokens in/out first delta total metadata\n"
+        "response status reason tokens in/out first delta total cost metadata\n"
         "────\n"
-        "resp_… completed 2/2 N ms N ms run=7\n"
+        "resp_… completed 2/2 N ms N ms $0.00004 run=7\n"
     )
     out = await console.line("events --type 'response.output_text.*' --last 2")
     assert out == (

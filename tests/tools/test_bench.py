@@ -159,3 +159,16 @@ def test_ctrl_c_stops_new_work_and_prints_what_it_has(
     assert figures["stopped_early"] == "interrupted"
     assert figures["responses"]["total"] >= 1
     assert "Traceback" not in stderr
+
+
+def test_percentiles_and_the_progress_line() -> None:
+    from realtime_cli.endpoint.endpoint import Endpoint
+    from realtime_cli.tools.bench import BenchJob, Stats, percentile, progress_line
+
+    values = [float(v) for v in range(1, 101)]
+    assert [percentile(values, p) for p in (50, 95, 99, 100)] == [50.0, 95.0, 99.0, 100.0]
+    assert percentile([], 50) is None
+    stats = Stats(first_delta=[0.02, 0.04], done=[0.2, 0.3], by_status={"completed": 2})
+    stats.sessions_done, stats.running = 1, 1
+    line = progress_line(stats, BenchJob(Endpoint(None), sessions=2, responses=2))
+    assert "1/2 sessions, 1 open · 2/4 responses · p50 first/done 20ms/200ms · 0 failed" in line

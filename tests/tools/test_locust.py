@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from cli_run import ROOT
 
-# Looked up, never imported here: importing locust monkey-patches this process with gevent, which
-# breaks pytest-xdist's worker. Locust runs in its own processes below.
-if importlib.util.find_spec("locust") is None:
-    pytest.skip("the load extra: pip install '.[load]'", allow_module_level=True)
+# Only looked up, never imported here: importing locust monkey-patches this process (gevent).
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("locust") is None, reason="the load extra: pip install '.[load]'"
+)
 
 LOCUSTFILE = ROOT / "examples" / "locustfile.py"
 

@@ -131,3 +131,43 @@ def test_diff_bad_input_is_one_line(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown aspect 'colour'" in bad.stderr
     bad = rtc("diff", "a", "b", "--max-latency-regression", "lots")
     assert bad.returncode == 2 and "want a percentage" in bad.stderr
+
+
+def test_a_recording_without_its_audio_cannot_be_rerun(tmp_path: Path) -> None:
+    path = tmp_path / "quiet.jsonl"
+    path.write_text(
+        '{"rtc": "recording", "format": 1, "audio": false}\n'
+        '{"t": 0.1, "dir": "client", "event": {"type": "input_audio_buffer.append"}}\n'
+    )
+    result = rtc("rerun", str(path), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert result.returncode == 2
+    assert "line 2: an audio append without its audio" in result.stderr
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"t": 0.1, "dir": "server", "event": {"type": "session.created"}}\n')
+    result = rtc("rerun", str(empty), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert result.returncode == 2 and "no client events to send" in result.stderr
+
+
+def test_other_session_instructions_are_exactly_a_text_usage_and_cost_difference(
+    tmp_path: Path,
+) -> None:
+    """A rerun through a profile whose session settings carry other instructions: the built-in
+    server answers with them (no user message), and diff says exactly that."""
+    config = tmp_path / "cfg"
+    config.mkdir()
+    (config / "config.toml").write_text(
+        '[profiles.bye]\nkind = "local"\n\n[profiles.bye.session]\ninstructions = "Say goodbye"\n'
+    )
+    env = {"RTC_CONFIG_DIR": str(config)}
+    before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
+    result = rtc("create", "--local", "--modality", "text", "--record", str(before), env=env)
+    assert result.returncode == 0, result.stderr
+    result = rtc("rerun", str(before), "--profile", "bye", "--record", str(after), env=env)
+    assert result.returncode == 0, result.stderr
+    result = rtc("diff", str(before), str(after), "--json")
+    assert result.returncode == 1
+    [response] = json.loads(result.stdout)["responses"]
+    assert response["b"]["text"] == "Say goodbye"
+    kinds = [d.split(":")[0] for d in response["differences"]]
+    assert kinds == ["text", "usage", "cost"], response["differences"]
+    assert response["word_diff"].endswith("{+Say goodbye+}")
