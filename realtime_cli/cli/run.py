@@ -16,7 +16,12 @@ import typer
 
 from realtime_cli.cli.app import app, show_version
 from realtime_cli.cli.params import Connection, connects, finite, grammar
-from realtime_cli.cli.tool_options import console_tools, tool_options
+from realtime_cli.cli.tool_options import (
+    console_tools,
+    profile_handlers,
+    tool_loop_fields,
+    tool_options,
+)
 from realtime_cli.errors import UsageError
 from realtime_cli.protocol.create_grammar import CREATE_OPTIONS, PROMPT_HELP
 
@@ -201,40 +206,6 @@ AudioOutDirOpt = Annotated[
         file_okay=False,
     ),
 ]
-
-
-def profile_handlers(connection: Connection) -> list[str]:
-    """The profile's ``tool_handlers`` as ``--tool-handler`` specs (the flags come after, and a
-    flag for the same tool wins)."""
-    profile = connection.selection().profile
-    handlers = profile.tool_handlers if profile is not None else {}
-    return [f"{name}={command}" for name, command in handlers.items()]
-
-
-def tool_loop_fields(params: dict[str, Any]) -> dict[str, Any]:
-    """CreateJob's tool-loop fields from ``--tool-handler`` and friends (checked here, exit 2)."""
-    from realtime_cli.errors import UsageError
-    from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS
-    from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
-
-    rounds = params["max_tool_rounds"]
-    if rounds is not None:
-        try:
-            rounds = int(rounds)
-        except ValueError:
-            rounds = -1
-        if rounds < 0:
-            raise UsageError(
-                f"Invalid value for '--max-tool-rounds': {params['max_tool_rounds']!r} "
-                "is not a whole number >= 0."
-            )
-    timeout = params["tool_timeout"]
-    return {
-        "handlers": Handlers(params["tool_handlers"] or ()),
-        "max_tool_rounds": DEFAULT_MAX_ROUNDS if rounds is None else rounds,
-        "tool_timeout": DEFAULT_TIMEOUT if timeout is None else (timeout or None),
-        "tool_approve": params["tool_approve"],
-    }
 
 
 @app.command()

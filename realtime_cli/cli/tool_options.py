@@ -8,7 +8,7 @@ import functools
 import inspect
 from typing import Any
 
-from realtime_cli.cli.params import Command, _typer_parameter
+from realtime_cli.cli.params import Command, Connection, _typer_parameter
 from realtime_cli.protocol.create_grammar import CREATE_OPTIONS, Opt
 
 _SHARED = ("--tool-handler", "--tool-timeout", "--max-tool-rounds")
@@ -45,7 +45,6 @@ def tool_options(command: Command) -> Command:
 def console_tools(values: dict[str, Any], from_profile: list[str]) -> Any:
     """The ``ToolSettings`` of the console from its options and the profile's handlers (exit 2
     for a bad one)."""
-    from realtime_cli.cli.run import tool_loop_fields
     from realtime_cli.console.tool_calls import ToolSettings
 
     handlers = [*from_profile, *(values["tool_handlers"] or ())]
@@ -56,3 +55,37 @@ def console_tools(values: dict[str, Any], from_profile: list[str]) -> Any:
         timeout=fields["tool_timeout"],
         max_rounds=fields["max_tool_rounds"],
     )
+
+
+def profile_handlers(connection: Connection) -> list[str]:
+    """The profile's ``tool_handlers`` as ``--tool-handler`` specs (the flags come after, and a
+    flag for the same tool wins)."""
+    profile = connection.selection().profile
+    handlers = profile.tool_handlers if profile is not None else {}
+    return [f"{name}={command}" for name, command in handlers.items()]
+
+
+def tool_loop_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """CreateJob's tool-loop fields from ``--tool-handler`` and friends (checked here, exit 2)."""
+    from realtime_cli.errors import UsageError
+    from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS
+    from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
+
+    rounds = params["max_tool_rounds"]
+    if rounds is not None:
+        try:
+            rounds = int(rounds)
+        except ValueError:
+            rounds = -1
+        if rounds < 0:
+            raise UsageError(
+                f"Invalid value for '--max-tool-rounds': {params['max_tool_rounds']!r} "
+                "is not a whole number >= 0."
+            )
+    timeout = params["tool_timeout"]
+    return {
+        "handlers": Handlers(params["tool_handlers"] or ()),
+        "max_tool_rounds": DEFAULT_MAX_ROUNDS if rounds is None else rounds,
+        "tool_timeout": DEFAULT_TIMEOUT if timeout is None else (timeout or None),
+        "tool_approve": params["tool_approve"],
+    }

@@ -13,15 +13,31 @@ audio time too: that much audio without speech and with no response active gives
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from realtime_cli.audio import codecs as audio
 from realtime_cli.protocol.events import JSON, Server, new_id
 from realtime_cli.server.vad import EnergyVad, VadSettings
 from realtime_cli.server.wire import event
 
-if TYPE_CHECKING:
-    from realtime_cli.server.protocol import Session
+
+class _Active(Protocol):
+    def cancel(self, reason: str) -> list[JSON]: ...
+
+
+class Session(Protocol):
+    """What turn taking needs of the server's session (``protocol.Session``, which owns a
+    ``Listener``: a protocol here, so this module does not import the one that imports it)."""
+
+    config: JSON
+    buffer: bytearray
+
+    @property
+    def active(self) -> _Active | None: ...
+
+    def commit_audio(self, data: bytes, item_id: str | None = None) -> list[JSON]: ...
+
+    def respond(self) -> list[JSON]: ...
 
 
 def transcript_of(n_bytes: int, format_type: str) -> str:
