@@ -114,7 +114,7 @@ async def test_tab_offers_ids_newest_first_with_what_each_is(console: Console_) 
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from realtime_cli.console.terminal import _Completer
+    from realtime_cli.console.terminal import ConsoleCompleter as _Completer
 
     await console.line("create 'first one' --modality text", expect="╰")
     await console.line("create 'second one' --modality text", expect="╰")

@@ -101,7 +101,7 @@ async def test_tab_completes_pending_call_ids_and_tools_files(
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from realtime_cli.console.terminal import _Completer
+    from realtime_cli.console.terminal import ConsoleCompleter as _Completer
 
     console = started(server_url, console_factory, [])
     await console.wait_for("type help")

@@ -1,39 +1,21 @@
-"""The interactive console's terminal side: the input line, keys, completion, history, the live
-region of streaming responses and the toolbar. The only module that imports prompt-toolkit.
-
-One event loop runs three things. The prompt loop (the body of a TaskGroup, in the caller's
-task) reads lines and runs them; it owns the connection (``Shell.connect``/``disconnect`` must
-run in one task). Beside it, in the group: the receive loop, which shows server events and is
-cancelled by the prompt loop on ``reconnect`` and on leaving (it ends by itself when the socket
-closes); and the redraw ticker, cancelled by the prompt loop on leaving.
-
-Streaming text never prints per delta: the receive loop only updates state and sets
-``Shell.changed``; the ticker invalidates the prompt at most every ``REDRAW_INTERVAL`` and the
-live region (the lines of the prompt message above the input) is computed once per redraw.
-Finished panels, rows and notes go to the scrollback through the rich console, which in a real
-terminal writes through ``patch_stdout(raw=True)`` so they land above the prompt.
-"""
+"""The console's prompt-toolkit application: the input line, keys, the live region and the
+toolbar, and the loops that run them (see the package's docstring)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import os
-import re
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
-from prompt_toolkit.document import Document
 from prompt_toolkit.enums import DEFAULT_BUFFER
 from prompt_toolkit.filters import Condition, has_focus, is_searching
 from prompt_toolkit.formatted_text import FormattedText
-from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.history import History
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.layout.controls import BufferControl
@@ -46,13 +28,12 @@ from prompt_toolkit.styles import Style
 from realtime_cli.console import actions, reconnect
 from realtime_cli.console.live_region import Fragments, Status, live_fragments, toolbar_fragments
 from realtime_cli.console.parse import (
-    CompletionContext,
-    completions,
-    id_hint,
     json_unfinished,
 )
 from realtime_cli.console.shell import Action, Shell, host
-from realtime_cli.console.tool_calls import ConsoleTools, ToolSettings, tools_of
+from realtime_cli.console.terminal.completion import ConsoleCompleter
+from realtime_cli.console.terminal.history import history_file, open_history
+from realtime_cli.console.tool_calls import ConsoleTools, ToolSettings
 from realtime_cli.console.voice import Voice, VoiceOptions
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode, RtcError, UsageError
@@ -84,88 +65,10 @@ STYLE = Style.from_dict(
 )
 
 
-def history_file(environ: Mapping[str, str]) -> Path:
-    """``$XDG_STATE_HOME/rtc/history`` (default ``~/.local/state/rtc/history``)."""
-    state = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "rtc" / "history"
-
-
-# A typed line that may carry a credential: a key, or a tool's authorization/headers (an MCP
-# server's token) in `session --set 'tools:=[...]'`, `create --set`, or a raw JSON event. Such a
-# line is kept in memory for this session's Up arrow, never written to the history file: it is
-# dropped whole (a redacted copy would only be a broken command to recall).
-_SECRET_WORDS = re.compile(r"--api-key|api[-_]key|authorization|headers|bearer\s", re.IGNORECASE)
-
-
-def keeps_secret(line: str, secrets: Sequence[str] = ()) -> bool:
-    """Whether ``line`` must stay out of the history file."""
-    return bool(_SECRET_WORDS.search(line)) or any(s and s in line for s in secrets)
-
-
-class _History(FileHistory):
-    """The history file, minus lines that carry a key or a tool credential (see above)."""
-
-    def __init__(self, path: Path, secrets: Sequence[str]) -> None:
-        super().__init__(str(path))
-        self.secrets = [s for s in secrets if s]
-
-    def store_string(self, string: str) -> None:
-        if not keeps_secret(string, self.secrets):
-            super().store_string(string)
-
-
-def open_history(path: Path, secrets: Sequence[str] = ()) -> tuple[History, str | None]:
-    """The history file, readable by its owner alone (it holds what the user typed): created
-    0600 in a 0700 directory, and an older one made so."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-    except OSError as exc:
-        return InMemoryHistory(), f"history not saved: cannot write {path}: {exc.strerror}"
-    return _History(path, secrets), None
-
-
 def _continuation(width: int, line_number: int, wrap_count: int) -> str:
     """``.... `` before each new line of a multi-line input; nothing before the rest of a long
     line the screen wraps (it is still one line)."""
     return "." * (width - 1) + " " if wrap_count == 0 else ""
-
-
-class _Completer(Completer):
-    def __init__(self, shell: Shell) -> None:
-        self.shell = shell
-        self._paths = PathCompleter(expanduser=True)
-
-    def get_completions(
-        self, document: Document, complete_event: CompleteEvent
-    ) -> Iterable[Completion]:
-        shell = self.shell
-        before = document.text_before_cursor
-        words = before.split()
-        fresh = before[-1:].isspace()  # the cursor starts a new word
-        if (words[-1:] if fresh else words[-2:-1]) == ["--tools"]:
-            # --tools FILE: file paths (only this module may use prompt-toolkit's completer).
-            word = "" if fresh else words[-1]
-            yield from self._paths.get_completions(Document(word, len(word)), complete_event)
-            return
-        tracker = shell.session.tracker if shell.session else None
-        # Ids newest first (the one just seen is the one usually wanted), each with a hint.
-        recent = list(itertools.islice(reversed(shell.log), 200))
-        event_types = {str(e.event.get("event_id")): str(e.event.get("type")) for e in recent}
-        context = CompletionContext(
-            create_options=actions.create_options(),
-            response_ids=[r.id for r in reversed(shell.active())],
-            all_response_ids=list(reversed(tracker.responses)) if tracker else [],
-            item_ids=list(reversed(tracker.items)) if tracker else [],
-            event_ids=[str(e.event["event_id"]) for e in recent if e.event.get("event_id")][:50],
-            call_ids=tools_of(shell).pending_ids(),
-        )
-        words, replace = completions(document.text_before_cursor, context)
-        for word in words:
-            hint = id_hint(word, tracker, event_types) if tracker else ""
-            yield Completion(word, start_position=-replace, display_meta=hint or None)
 
 
 class Repl:
@@ -190,7 +93,7 @@ class Repl:
             prompt_continuation=_continuation,
             placeholder=self._placeholder,
             key_bindings=self._bindings(),
-            completer=_Completer(shell),
+            completer=ConsoleCompleter(shell),
             complete_while_typing=False,
             history=history,
             style=STYLE,
