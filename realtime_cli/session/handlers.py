@@ -28,6 +28,12 @@ OUTPUT_CAP = 1 << 20  # 1 MiB of stdout: more is refused (an event carries at mo
 _STDERR_KEPT = 400  # characters of stderr quoted in an error output
 ANY = "*"
 _REAP_GRACE = 2.0
+# The variables that carry the endpoint's key: a handler's stdout goes to the model and to the
+# screen, so a handler (a script that prints its environment, say) never sees them. A handler
+# that needs a key of its own reads it from a variable of its own.
+ENDPOINT_KEYS = frozenset(
+    {"OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "RTC_API_KEY"}
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,11 @@ async def run_handler(
 ) -> Result:
     """Run one handler to its end (or its timeout, or the cap). Cancelling it kills it."""
     started = time.monotonic()
-    environment = dict(os.environ if env is None else env)
+    environment = {
+        name: value
+        for name, value in (os.environ if env is None else env).items()
+        if name not in ENDPOINT_KEYS
+    }
     environment |= {"RTC_TOOL_NAME": tool, "RTC_CALL_ID": call_id}
     try:
         process = await asyncio.create_subprocess_exec(
