@@ -75,3 +75,13 @@ def test_errors_settle_a_long_backlog_by_event_id_in_linear_time() -> None:
         for n in reversed(range(OWED)):
             ledger.received({"type": "error", "error": {"event_id": f"e{n}"}})
     assert ledger.settled
+
+
+def test_settled_events_do_not_pile_up_without_event_ids() -> None:
+    ledger = Ledger()
+    item = {"type": "message", "role": "user", "content": []}
+    for n in range(OWED):  # --no-event-ids: answered by item.done, never by an error
+        ledger.sent({"type": "conversation.item.create", "item": item})
+        ledger.received({"type": "conversation.item.done", "item": {"id": f"i{n}"}})
+    assert ledger.settled
+    assert len(ledger._no_event_id) <= 64 + 1  # not one entry per event ever sent
