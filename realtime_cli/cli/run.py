@@ -87,7 +87,8 @@ def _root(
                     run_repl(endpoint, view=view or "events", record=recorder, tools=settings)
                 )
             )
-        from realtime_cli.pipe.run import PipeJob, run_pipe
+        from realtime_cli.pipe.job import PipeJob
+        from realtime_cli.pipe.run import run_pipe
 
         # Pipe mode runs the same handlers (no one to ask: --no-tool-approve does not apply).
         loop = tool_loop_fields(
@@ -127,7 +128,11 @@ def create(
     from realtime_cli.oneshot import run_create
     from realtime_cli.session.last_exchange import load, state_file
 
-    params = {**params, "prompt": prompt_with_stdin(params["prompt"], sys.stdin)}
+    # --tool-approve reads its y/N answers from stdin: then stdin is the prompt only when asked
+    # for with `-` (read whole as context, it would leave no answers: every call declined).
+    reads_stdin = not params["tool_approve"] or params["prompt"] == "-"
+    stdin = sys.stdin if reads_stdin else None
+    params = {**params, "prompt": prompt_with_stdin(params["prompt"], stdin)}
     if params["with_context"] and params["conversation"] != "none":
         raise UsageError("--with-context goes with --conversation none")
     keep = state_file(os.environ)
@@ -377,7 +382,8 @@ def pipe(
     """
     import asyncio
 
-    from realtime_cli.pipe.run import PipeJob, run_pipe
+    from realtime_cli.pipe.job import PipeJob
+    from realtime_cli.pipe.run import run_pipe
 
     job = PipeJob(
         endpoint=connection.endpoint(),

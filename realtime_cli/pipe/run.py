@@ -19,15 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from realtime_cli.closed_pipe import silence
-from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, ExitCode, UsageError
+from realtime_cli.pipe.job import PipeJob
 from realtime_cli.pipe.ledger import (
     SERVER_TYPES,
     Ledger,
@@ -36,22 +33,20 @@ from realtime_cli.pipe.ledger import (
     parse_directive,
     substitute,
 )
+from realtime_cli.pipe.output import Output
 from realtime_cli.pipe.stdin_reader import StdinReader
 from realtime_cli.protocol.events import (
     DELTA_TYPES,
     JSON,
     Server,
-    encode,
     ga_type,
     response_cancel,
 )
 from realtime_cli.protocol.json_reader import Bad, JsonStream
 from realtime_cli.protocol.redact import redact_tools
 from realtime_cli.protocol.schema import type_name
-from realtime_cli.protocol.tool_loop import DEFAULT_MAX_ROUNDS, ToolLoop
-from realtime_cli.protocol.tracker import ErrorInfo
+from realtime_cli.protocol.tool_loop import ToolLoop
 from realtime_cli.protocol.validate import validate
-from realtime_cli.safe_text import clean
 from realtime_cli.session.client import (
     CANCEL_GRACE,
     RATE_LIMITS_GRACE,
@@ -60,16 +55,13 @@ from realtime_cli.session.client import (
     Session,
     open_session,
 )
-from realtime_cli.session.handlers import DEFAULT_TIMEOUT, Handlers
-from realtime_cli.session.recording import Recorder
 from realtime_cli.session.stop import Stopped, on_stop_signals
-from realtime_cli.session.tool_driver import Step, ToolDriver
+from realtime_cli.session.tool_driver import ToolDriver
 
 if TYPE_CHECKING:
     from realtime_cli.audio.takes import Takes
     from realtime_cli.render import EventRows
 
-DEFAULT_IDLE_TIMEOUT = 10.0
 # During a burst (events buffered faster than they are handled), let the other tasks and the
 # timers run every this many events: websockets hands over buffered frames without yielding,
 # and a loop that never cycles fires --idle-timeout late, or falsely, with answers queued.
@@ -78,29 +70,7 @@ ORIGINS_KEPT = 10_000  # sent events whose input line an error can still name (t
 WINDOW_KEPT = 10_000  # deltas kept for a wait once this many events wait (others always are)
 
 
-@dataclass
-class PipeJob:
-    endpoint: Endpoint
-    pretty: bool | None = None  # None: pretty when stdout is a terminal
-    event_ids: bool = True
-    strict: bool = False
-    until: str | None = None
-    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
-    timeout: float | None = None
-    token_delay_ms: float = 20
-    record: Recorder | None = None  # --record: every event both ways, as it happens
-    audio_out: Path | None = None  # --audio-out DIR: each response's audio as DIR/<id>.wav
-    # The tool loop (--tool-handler): calls are answered and followed up, and the end-of-work
-    # rule waits for the loop to finish.
-    handlers: Handlers = field(default_factory=Handlers)
-    max_tool_rounds: int = DEFAULT_MAX_ROUNDS
-    tool_timeout: float | None = DEFAULT_TIMEOUT
-    stdin: IO[Any] = field(default_factory=lambda: sys.stdin)
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-
-
-class _Run:
+class _Run(Output):
     def __init__(self, job: PipeJob, session: Session, started: float) -> None:
         self.job, self.session = job, session
         self.loop = asyncio.get_running_loop()
@@ -143,97 +113,10 @@ class _Run:
                 answer_unhandled=True,
             )
 
-    def on_tool_step(self, step: Step) -> None:
-        """A step of the tool loop: its sends are owed answers like the input's; a person's
-        view shows every step, JSON output only failures (on stderr)."""
-        if step.kind == "sent" and step.event is not None:
-            self.ledger.sent(step.event)
-        if step.kind == "exceeded":
-            self.codes.add(ExitCode.FAILED)
-        from realtime_cli.render.tool_steps import step_text
-
-        line = step_text(step, max_rounds=self.job.max_tool_rounds)
-        if line is not None and self.rows is not None:
-            self.rows.flush()
-            self.rows.console.print(line)
-        elif line is not None and (step.kind == "exceeded" or (step.result and not step.result.ok)):
-            self.note(line.plain if step.kind == "exceeded" else f"rtc: {line.plain}")
-        self._wake()
-
     @property
     def settled(self) -> bool:
         """Nothing owed: no answer from the server, and no call of the tool loop."""
         return self.ledger.settled and not (self.tools is not None and self.tools.busy)
-
-    # -- output ---------------------------------------------------------------------------------
-
-    def note(self, line: str) -> None:
-        # Lines may quote the server (error codes, messages): shown, never obeyed (safe_text).
-        self.job.stderr.write(clean(self.session.endpoint.scrub(line)) + "\n")
-        self.job.stderr.flush()
-
-    def show(self, received: Received) -> None:
-        try:
-            if self.rows is None:
-                text = received.text
-                text = text if "\n" not in text else encode(received.event)
-                self.job.stdout.write(text + "\n")
-            else:
-                self.rows.server(received.event, received.t)
-                if received.update.finished and received.update.response:
-                    from realtime_cli.protocol.meters import measure, session_model
-                    from realtime_cli.render import response_panel
-
-                    response, endpoint = received.update.response, self.session.endpoint
-                    model = session_model(self.session.tracker.session, endpoint.model)
-                    meter = measure(response, model, endpoint.prices)
-                    self.rows.flush()
-                    self.rows.console.print(response_panel(response, meter))
-        except BrokenPipeError:
-            self._broken()
-        if not self._flush_scheduled:
-            # Runs once the receive loop waits for the network: a burst of queued events is
-            # written with one flush, yet `rtc pipe | jq` shows each event as it arrives.
-            self._flush_scheduled = True
-            self.loop.call_soon(self._flush)
-
-    def _keep_audio(self, event: JSON, finished: bool) -> None:
-        """--audio-out DIR: a finished response's audio to DIR/<response id>.wav."""
-        from realtime_cli.audio.takes import save
-
-        assert self.takes is not None and self.job.audio_out is not None
-        take = self.takes.feed(event)
-        if finished and take is not None and take.data:
-            try:
-                path = save(take, self.job.audio_out)
-            except OSError as exc:
-                self.note(f"rtc: --audio-out: {exc.strerror or exc}")
-                self.codes.add(ExitCode.FAILED)
-                return
-            self.note(f"rtc: wrote {path} ({take.ms / 1000:.2f} s, {take.rate} Hz)")
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        try:
-            self.job.stdout.flush()
-        except BrokenPipeError:
-            self._broken()
-
-    def _broken(self) -> None:
-        self.broken_pipe = True  # the reader of stdout went away (`| head -1`): stop quietly
-        self.ended.set()
-
-    def report_error(self, error: ErrorInfo) -> None:
-        kind = "notice" if error.is_notice else "error"
-        head = f"{kind} {error.code or error.type or 'error'}"
-        head += f" ({error.param})" if error.param else ""
-        where = f"{error.event_id}: " if error.event_id else ""
-        if error.event_id in self.origins:
-            line, type_ = self.origins[error.event_id]
-            where = f"line {line} ({type_} {error.event_id}): "
-        self.note(f"rtc: {where}{head}: {error.message}")
-        if not error.is_notice:
-            self.codes.add(ExitCode.FAILED)
 
     # -- receiving ------------------------------------------------------------------------------
 

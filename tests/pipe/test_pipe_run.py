@@ -16,7 +16,8 @@ from proxy import relay
 
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ExitCode
-from realtime_cli.pipe.run import PipeJob, run_pipe
+from realtime_cli.pipe.job import PipeJob
+from realtime_cli.pipe.run import run_pipe
 from realtime_cli.server.app import running
 
 ROOT = Path(__file__).resolve().parents[2]
