@@ -14,10 +14,11 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from realtime_cli.console.event_log import LOG_SIZE, EventLog
+from realtime_cli.console.extensions import BargeIn, Extension
 from realtime_cli.console.parse import Chat, Command, RawEvents, classify
 from realtime_cli.endpoint.endpoint import Endpoint
 from realtime_cli.errors import ConnectionLost, UsageError
@@ -71,35 +72,8 @@ class Action(Enum):
     CLEAR = "clear"
 
 
-class BargeIn(Protocol):
-    """What the shell needs of the voice (console/voice.py): stop playback for a new turn."""
-
-    def barge_in(self, why: str) -> bool: ...
-
-
 # A console command: the shell, the words after the command name, the line as typed.
 Handler = Callable[["Shell", list[str], str], Awaitable[None]]
-
-
-class Extension(Protocol):
-    """Something the shell tells of each connection, server event and typed line (the tool
-    loop, ``tool_calls.py``), so it lives in a module of its own, not in the shell."""
-
-    def connected(self, session: Session) -> None: ...
-
-    def received(self, received: Received) -> None: ...
-
-    async def disconnected(self) -> None: ...
-
-    async def intercept(self, line: str) -> bool:
-        """True when the line was an answer to the extension's question (consumed)."""
-        ...
-
-    def busy(self) -> bool:
-        """Work Ctrl-C stops (``interrupt``)."""
-        ...
-
-    async def interrupt(self) -> None: ...
 
 
 class Shell:
