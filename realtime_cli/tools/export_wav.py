@@ -25,7 +25,6 @@ from realtime_cli.protocol.events import Server, ga_type
 from realtime_cli.session.recording import Entry, Header, Row
 
 # Beta names of the formats (protocol.md §5).
-_BETA_FORMATS = {"pcm16": audio.PCM, "g711_ulaw": audio.PCMU, "g711_alaw": audio.PCMA}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -72,7 +71,7 @@ def format_of(config: Any) -> str | None:
     name = fmt.get("type") if isinstance(fmt, dict) else fmt
     if not isinstance(name, str):
         name = config.get("output_audio_format")
-    return _BETA_FORMATS.get(name, name) if isinstance(name, str) else None
+    return audio.BETA_FORMATS.get(name, name) if isinstance(name, str) else None
 
 
 def collect(rows: Iterable[Row], notice: Callable[[str], None]) -> tuple[list[Track], bool]:
