@@ -210,17 +210,21 @@ ALIASES = {"exit": "quit"}
 HELP_FLAGS = ("--help", "-h")  # after any command: that command's help
 
 # How a typed line is read (the overview of `help` shows these; ``classify`` does them).
-_NO_ARGUMENTS = [
-    *(name for name, spec in COMMANDS.items() if spec.words_are_a_message),
-    *(alias for alias, name in ALIASES.items() if COMMANDS[name].words_are_a_message),
+# Each alias right after its command ("quit, exit"): read together, they say the same.
+_NO_WORDS = [
+    spelling
+    for name, spec in COMMANDS.items()
+    if spec.words_are_a_message
+    for spelling in (name, *(alias for alias, target in ALIASES.items() if target == name))
 ]
 LINE_RULES = (
     ("{...  [...", "raw client events: an object, an array of them, or several in a row"),
     ("NAME ...", "a command: the first word is a command name, or /NAME"),
     (
         "NAME WORDS",
-        f"a message when NAME takes no arguments ({', '.join(_NO_ARGUMENTS)}): "
-        '"quit smoking tips" is sent, not obeyed',
+        f"a message when NAME takes nothing but options ({', '.join(_NO_WORDS)}) and a"
+        ' word is not written as an option: "quit smoking tips", "responses to criticism"'
+        ' are sent, not obeyed ("/NAME WORDS" is always the command)',
     ),
     ("anything else", "a message; create 'TEXT' sends any text as one"),
 )

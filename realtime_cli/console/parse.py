@@ -5,10 +5,11 @@ The commands themselves (usages, options, examples) are data in ``command_specs`
 A line is one of: nothing; raw client events (it starts with ``{`` or ``[``: one object, a JSON
 array of them, or several objects one after another, as pipe mode reads them); a command (its
 first word is a command name, optionally written ``/name``); otherwise a chat message. A command
-that takes no arguments (``quit``, ``reconnect``, ...) followed by more words is a chat message
-too: "quit smoking tips" is a question, not a way out (``/quit ...`` is always the command, and
-an error). ``create`` is parsed with the grammar ``rtc create`` declares its options from
-(``protocol.create_grammar``), so shell and console never drift.
+that takes no arguments (``quit``, ``reconnect``, ...), or only flags (``responses [--totals]``),
+followed by words that are not options is a chat message too: "quit smoking tips" is a question,
+not a way out (``/quit ...`` is always the command, and an error). ``create`` is parsed with
+the grammar ``rtc create`` declares its options from (``protocol.create_grammar``), so shell and
+console never drift.
 """
 
 from __future__ import annotations
@@ -94,13 +95,13 @@ def classify(line: str) -> Line | None:
         if rest.strip() in HELP_FLAGS:  # "create --help": the console's help, not the CLI's
             return Command("help", [name])
         spec = COMMANDS[name]
-        if rest.strip() and not spec.takes_arguments:
-            if not slash:  # "quit smoking tips", "exit strategy for the project": a message
-                return Chat(text)
-            raise UsageError(f"{name} takes no arguments")
-        # "responses to criticism": words where only flags (--totals) fit are a message too.
-        if rest.strip()[:1] not in ("", "-") and spec.words_are_a_message and not slash:
+        # "quit smoking tips", "responses to criticism": words where nothing or only flags
+        # (--totals) fit are a message; a line of option-like words stays the command, so a
+        # mistyped flag is an error, never a sent message.
+        if spec.words_are_a_message and not slash and not _all_option_like(rest):
             return Chat(text)
+        if rest.strip() and not spec.takes_arguments:
+            raise UsageError(f"{name} takes no arguments")
         if name == "raw":  # JSON as typed: not shell words (an apostrophe is not a quote)
             return Command(name, [rest.strip()] if rest.strip() else [])
         try:
@@ -114,6 +115,13 @@ def classify(line: str) -> Line | None:
     if slash:
         raise UsageError(f"unknown command {word!r}{_did_you_mean(word.lstrip('/'), COMMANDS)}")
     return Chat(text)
+
+
+def _all_option_like(rest: str) -> bool:
+    """Whether every word is written as an option (``--totals``, ``-h``, a typo like
+    ``--total``); a word such as ``to``, ``-`` or ``--`` is a word of a message. No words at
+    all: the command alone."""
+    return all(word.startswith("-") and word.strip("-") for word in rest.split())
 
 
 def parse_json_events(text: str) -> list[JSON]:

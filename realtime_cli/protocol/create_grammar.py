@@ -118,7 +118,9 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
     Opt(
         "--tool-approve",
         None,
-        "Ask before running each handler, showing the tool and its arguments.",
+        "Ask before running each handler, showing the tool and its arguments; the y/N "
+        "answers are read from stdin, so stdin is not read as the prompt's context (only a "
+        "PROMPT of - still reads the prompt from it).",
         kind="flag",
         console=False,
     ),

@@ -24,7 +24,6 @@ from realtime_cli.errors import RtcError, UsageError
 from realtime_cli.protocol.events import Server, ga_type
 from realtime_cli.session.recording import Entry, Header, Row
 
-# Beta names of the formats (protocol.md §5).
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 

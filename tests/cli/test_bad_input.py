@@ -19,7 +19,8 @@ from console_harness import Console_
 from realtime_cli.console.parse import Chat, Command, classify, help_sections, json_unfinished
 from realtime_cli.endpoint.select import select_endpoint
 from realtime_cli.errors import UsageError
-from realtime_cli.oneshot import CreateJob, _Run, run_create
+from realtime_cli.oneshot import CreateJob, run_create
+from realtime_cli.oneshot.run import Run
 from realtime_cli.pipe.ledger import parse_directive
 from realtime_cli.protocol import events
 from realtime_cli.protocol.create_grammar import parse_create, response_options
@@ -181,6 +182,8 @@ def test_refused_json_is_a_value_error_like_a_syntax_error() -> None:
         "reconnect with old friends",
         "items in my cart",
         "responses to criticism",
+        "responses --totals for the team",  # a word that is not an option: a message
+        "responses - a review",
     ],
 )
 def test_a_command_that_takes_nothing_followed_by_words_is_a_message(line: str) -> None:
@@ -198,9 +201,15 @@ def test_commands_alone_or_with_a_slash_are_still_commands() -> None:
         "create", ["a poem", "--modality", "text"]
     )
     assert classify("help cancel") == Command("help", ["cancel"])
+    # Only options after a command that takes nothing else: the command (a typo is its error).
+    assert classify("responses --totals") == Command("responses", ["--totals"])
+    assert classify("responses --total") == Command("responses", ["--total"])
+    with pytest.raises(UsageError, match=r"^items takes no arguments$"):
+        classify("items --all")
     overview = dict(help_sections(None))
     rules = " ".join(f"{term} {text}" for term, text in overview["lines"])
-    assert "quit, exit" in rules and '"quit smoking tips" is sent, not obeyed' in rules
+    assert "quit, exit" in rules and '"quit smoking tips", "responses to criticism"' in rules
+    assert "are sent, not obeyed" in rules
 
 
 # -- 4. --help inside the console --------------------------------------------------------------
@@ -297,13 +306,13 @@ async def test_cancel_after_never_fires_once_the_run_is_over(
     server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cancels: list[float] = []
-    real_cancel = _Run.cancel
+    real_cancel = Run.cancel
 
-    async def cancel(self: _Run) -> None:
+    async def cancel(self: Run) -> None:
         cancels.append(asyncio.get_running_loop().time())
         await real_cancel(self)
 
-    monkeypatch.setattr(_Run, "cancel", cancel)
+    monkeypatch.setattr(Run, "cancel", cancel)
     endpoint = select_endpoint(url=server_url, api_key=None, model=None, local=False, environ={})
     job = CreateJob(
         endpoint,

@@ -81,7 +81,7 @@ def test_g711_output_duration_is_right_in_the_panel(server_url: str) -> None:
         "create", "one two three", "-s", f"audio.output.format:={fmt}", "--url", server_url
     )
     assert result.returncode == 0, result.stderr
-    assert "[audio 2,400 bytes, 0.30 s]" in result.stdout
+    assert "[audio 2,400 bytes, 0.30 s]" in result.stderr  # the panel: piped, on stderr
 
 
 def test_create_without_audio_options_loads_no_audio_code(server_url: str) -> None:
@@ -97,7 +97,8 @@ def test_play_on_the_null_device_and_without_the_extra(tmp_path: Path, server_ur
         "create", "one two three", "--play", "--url", server_url, env={"RTC_AUDIO_DEVICE": "null"}
     )
     assert played.returncode == 0, played.stderr
-    assert "played 0.30 s" in played.stdout  # the panel's voice meter: all of it was played
+    # The panel's voice meter (piped, the panel is on stderr): all of it was played.
+    assert "played 0.30 s" in played.stderr
     missing = rtc("create", "one two", "--play", "--url", server_url, env=no_extra(tmp_path))
     assert missing.returncode == 0, missing.stderr
     assert (

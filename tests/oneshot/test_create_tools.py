@@ -104,8 +104,11 @@ def test_person_sees_each_step_and_the_final_answer(tmp_path: Path) -> None:
     assert 'tool call get_weather {"city":"example"}' in result.stderr
     assert "tool ran get_weather" in result.stderr and "exit 0" in result.stderr
     assert "tool loop: follow-up response.create" in result.stderr
-    assert "→ get_weather" in result.stdout  # the first panel lists the call
-    assert "Sunny, 21 C" in result.stdout.split("→ get_weather")[1]
+    # Piped, stdout is the final answer alone and each response's panel is on stderr.
+    assert result.stdout == "Sunny, 21 C\n"
+    panels = result.stderr.split("╭")[1:]
+    assert len(panels) == 2 and "→ get_weather" in panels[0]  # the first panel lists the call
+    assert "│ Sunny, 21 C" in panels[1]  # the final panel shows the final answer
 
 
 def test_forced_tool_choice_is_not_repeated_and_the_loop_ends(
@@ -267,3 +270,14 @@ def test_tool_approve_asks_and_a_no_tells_the_model(server_url: str, tmp_path: P
     assert "rtc: run the handler for f with {}? [y/N]" in result.stderr
     assert "rtc: run the handler for g with {}? [y/N]" in result.stderr
     assert 'ran f {"error": "the user declined to run this tool"}' in result.stdout
+
+
+def test_tool_approve_leaves_stdin_for_the_answers_unless_the_prompt_is_a_dash() -> None:
+    def prompt(*args: str, stdin: str) -> str:
+        result = rtc("create", *args, "--tool-approve", "--dry-run", stdin=stdin)
+        assert result.returncode == 0, result.stderr
+        item = json.loads(result.stdout.splitlines()[0])["item"]
+        return str(item["content"][0]["text"])
+
+    assert prompt("call f", stdin="y\n") == "call f"  # not "y\n\ncall f": the y is an answer
+    assert prompt("-", stdin="call f\n") == "call f"  # asked for: the prompt from stdin
