@@ -32,8 +32,8 @@ TOOLS = json.dumps([MCP_TOOL])
 # is not reached by a ZeroDivisionError); the key and the tool's token are in the frames' locals
 # but must not be in what is printed.
 FORCED_BUG = (
-    "import sys, realtime_cli.oneshot as o; "
-    "o._Run.show = lambda self, received: 1 / 0; "
+    "import sys, realtime_cli.oneshot.run as o; "
+    "o.Run.show = lambda self, received: 1 / 0; "
     "from realtime_cli.cli import main; sys.argv[0] = 'rtc'; main()"
 )
 
