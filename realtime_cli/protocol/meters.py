@@ -20,6 +20,10 @@ from realtime_cli.protocol.tracker import ResponseState
 UNKNOWN_PRICE = "unknown price"
 MODALITIES = ("text", "audio", "image")
 
+# A rate over less streaming than this says nothing (two tokens in half a millisecond would read
+# as 4,000 tok/s): no rate is shown instead.
+MIN_RATE_WINDOW = 0.05
+
 
 @dataclass(frozen=True)
 class Tokens:
@@ -176,7 +180,7 @@ def measure(
     rate = None
     if response.usage and response.t_first_delta is not None and response.t_done is not None:
         streaming = response.t_done - response.t_first_delta
-        if streaming > 0:
+        if streaming >= MIN_RATE_WINDOW:
             rate = tokens.output / streaming
     price = prices.lookup(model)
     cost = tokens.cost(price) if price is not None and response.usage else None

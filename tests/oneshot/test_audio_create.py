@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import wave
 from pathlib import Path
 
+import pytest
 from cli_run import rtc
 from sounds import silence, speak, tone, write
 from test_create import imported
@@ -92,13 +94,19 @@ def test_create_without_audio_options_loads_no_audio_code(server_url: str) -> No
     assert codecs.PCM  # the codecs are light: panels use them for durations
 
 
-def test_play_on_the_null_device_and_without_the_extra(tmp_path: Path, server_url: str) -> None:
+@pytest.mark.skipif(
+    importlib.util.find_spec("miniaudio") is None, reason="the audio extra: pip install '.[audio]'"
+)
+def test_play_on_the_null_device(server_url: str) -> None:
     played = rtc(
         "create", "one two three", "--play", "--url", server_url, env={"RTC_AUDIO_DEVICE": "null"}
     )
     assert played.returncode == 0, played.stderr
     # The panel's voice meter (piped, the panel is on stderr): all of it was played.
     assert "played 0.30 s" in played.stderr
+
+
+def test_play_without_the_extra(tmp_path: Path, server_url: str) -> None:
     missing = rtc("create", "one two", "--play", "--url", server_url, env=no_extra(tmp_path))
     assert missing.returncode == 0, missing.stderr
     assert (

@@ -176,3 +176,18 @@ def test_the_panel_and_the_toolbar_show_the_meters() -> None:
     # Narrow: the totals go before the state does.
     text = "".join(t for _, t in toolbar_fragments(status, 40))
     assert "resp" not in text and "connected" in text
+
+
+def test_no_rate_from_a_moment_of_streaming() -> None:
+    """Two tokens whose first delta and done are half a millisecond apart: no tok/s at all."""
+    tracker = Tracker()
+    tracker.sent({"type": "response.create", "event_id": "rtc_1"}, 1.0)
+    tracker.feed({"type": "response.created", "response": {"id": "resp_1"}}, 1.001)
+    delta = {"type": "response.output_text.delta", "response_id": "resp_1", "delta": "hi"}
+    tracker.feed(delta, 1.028)
+    usage = {"total_tokens": 4, "input_tokens": 2, "output_tokens": 2}
+    done = {"id": "resp_1", "status": "completed", "usage": usage}
+    tracker.feed({"type": "response.done", "response": done}, 1.0285)
+    meter = measure(tracker.responses["resp_1"], "gpt-realtime")
+    assert meter.tokens_per_s is None
+    assert "tok/s" not in meter_line(meter) and "est. $" in meter_line(meter)
