@@ -197,6 +197,7 @@ def create_job(
         audio_out=params["audio_out"],
         fast=params["fast"],
         play=params["play"],
+        audio_device=params["audio_device"],
         **tool_loop_fields(params),
         output=params["output"],
     )

@@ -41,6 +41,7 @@ class CreateJob:
     audio_out: Path | None = None  # --audio-out: the response's audio as a WAV file
     fast: bool = False  # --audio-in without real-time pacing
     play: bool = False  # --play: live playback through the audio extra
+    audio_device: str | None = None  # --audio-device: default, or null (no sound card)
     # The tool loop (--tool-handler): with handlers, calls are answered and followed up until a
     # response ends without calls; the exit code is the final response's.
     handlers: Handlers = field(default_factory=Handlers)

@@ -53,7 +53,7 @@ class VoiceTurn:
         from realtime_cli.errors import RtcError
 
         try:
-            self.player = Player.open()
+            self.player = Player.open(self.job.audio_device)
         except RtcError as exc:
             self.say(f"rtc: --play: {exc.message}", style="yellow")
 

@@ -159,6 +159,12 @@ CREATE_OPTIONS: tuple[Opt, ...] = (
         console=False,
     ),
     Opt(
+        "--audio-device",
+        "NAME",
+        "With --play: default, or null for no sound card (env RTC_AUDIO_DEVICE).",
+        console=False,
+    ),
+    Opt(
         "--fast",
         None,
         "With --audio-in: send the audio at once instead of in real time.",

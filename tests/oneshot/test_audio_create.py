@@ -104,6 +104,11 @@ def test_play_on_the_null_device(server_url: str) -> None:
     assert played.returncode == 0, played.stderr
     # The panel's voice meter (piped, the panel is on stderr): all of it was played.
     assert "played 0.30 s" in played.stderr
+    flagged = rtc(
+        "create", "one two three", "--play", "--audio-device", "null", "--url", server_url
+    )
+    assert flagged.returncode == 0, flagged.stderr
+    assert "played 0.30 s" in flagged.stderr
 
 
 def test_play_without_the_extra(tmp_path: Path, server_url: str) -> None:
