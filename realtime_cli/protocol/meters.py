@@ -20,10 +20,6 @@ from realtime_cli.protocol.tracker import ResponseState
 UNKNOWN_PRICE = "unknown price"
 MODALITIES = ("text", "audio", "image")
 
-# A rate over less streaming than this says nothing (two tokens in half a millisecond would read
-# as 4,000 tok/s): no rate is shown instead.
-MIN_RATE_WINDOW = 0.05
-
 
 @dataclass(frozen=True)
 class Tokens:
@@ -180,7 +176,9 @@ def measure(
     rate = None
     if response.usage and response.t_first_delta is not None and response.t_done is not None:
         streaming = response.t_done - response.t_first_delta
-        if streaming >= MIN_RATE_WINDOW:
+        # One delta is no stream: its "rate" would be its tokens over the moment between it and
+        # response.done (two tokens in half a millisecond read as 4,000 tok/s).
+        if response.deltas > 1 and streaming > 0:
             rate = tokens.output / streaming
     price = prices.lookup(model)
     cost = tokens.cost(price) if price is not None and response.usage else None

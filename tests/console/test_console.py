@@ -24,7 +24,7 @@ PANEL_HELLO = """\
 │ status completed │
 │ usage {usage} │
 │ timing created N ms · first delta N ms · total N ms │
-│ meters N tok/s · est. $0.00002 (gpt-realtime) │
+│ meters est. $0.00002 (gpt-realtime) │
 │ conversation conv_… │
 ╰────╯
 """

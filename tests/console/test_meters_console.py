@@ -9,7 +9,7 @@ from console_harness import Console_
 async def test_totals_in_the_toolbar_on_demand_and_at_exit(console: Console_) -> None:
     console.new_output()
     out = await console.line("create --instructions hello --modality text", expect="╰")
-    assert "│ meters N tok/s · est. $0.00002 (gpt-realtime) │" in out
+    assert "│ meters est. $0.00002 (gpt-realtime) │" in out
     await console.line("create --instructions 'hello again' --modality text", expect="╰")
     toolbar = console.repl.screen_text()
     assert "2 resp · 7 tok · $0.000064" in toolbar

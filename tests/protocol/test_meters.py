@@ -34,12 +34,13 @@ USAGE = {
 
 
 def tracked(usage: dict[str, object] | None = USAGE, status: str = "completed") -> Tracker:
-    """A response requested at 1.0 s, created at 1.25, first delta at 1.5, done at 3.5."""
+    """A response requested at 1.0 s, created at 1.25, deltas at 1.5 and 2.5, done at 3.5."""
     tracker = Tracker()
     tracker.sent({"type": "response.create", "event_id": "rtc_1"}, 1.0)
     tracker.feed({"type": "response.created", "response": {"id": "resp_1"}}, 1.25)
     delta = {"type": "response.output_text.delta", "response_id": "resp_1", "delta": "hi"}
     tracker.feed(delta, 1.5)
+    tracker.feed(delta, 2.5)
     done = {"id": "resp_1", "status": status, "usage": usage}
     tracker.feed({"type": "response.done", "response": done}, 3.5)
     return tracker
@@ -179,7 +180,7 @@ def test_the_panel_and_the_toolbar_show_the_meters() -> None:
 
 
 def test_no_rate_from_a_moment_of_streaming() -> None:
-    """Two tokens whose first delta and done are half a millisecond apart: no tok/s at all."""
+    """A one-delta answer, done half a millisecond after its delta: no tok/s at all."""
     tracker = Tracker()
     tracker.sent({"type": "response.create", "event_id": "rtc_1"}, 1.0)
     tracker.feed({"type": "response.created", "response": {"id": "resp_1"}}, 1.001)
