@@ -112,12 +112,14 @@ class Voice:
         if chunk is None or response_id in self._stopped:
             return
         if buffer.response_id != response_id:
+            self._note_played()  # the previous answer's meter: all it played before this one
             item_id = text(event.get("item_id")) or None
             buffer.start(response_id, item_id, count(event.get("content_index")))
         buffer.feed(to_device(chunk, fmt))
 
     def _note_played(self) -> None:
-        """The response's meter: how much of its audio has been played so far."""
+        """The response's meter: how much of its audio has been played so far (at its
+        response.done, when the next answer starts playing, and when ``responses`` shows it)."""
         if self.player is None or self.shell.session is None:
             return
         buffer = self.player.buffer
@@ -352,6 +354,8 @@ def meters(shell: Shell, responses: list[ResponseState]) -> None:
     from realtime_cli.protocol.summary import voice_line
     from realtime_cli.render.panels import audio_seconds
 
+    if isinstance(shell.voice, Voice):  # the answer playing now: what it has played so far
+        shell.voice._note_played()
     for response in responses:
         line = voice_line(response, audio_seconds(response) * 1000)
         if line:

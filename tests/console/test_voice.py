@@ -272,3 +272,20 @@ async def test_late_deltas_of_an_interrupted_answer_are_not_played(
     }
     voice._play(interrupted, late, "audio/pcm")  # a delta sent before the server saw the cancel
     assert buffer.response_id is None and buffer.pull(2400) == b""  # nothing of it plays again
+
+
+async def test_responses_shows_what_played_after_the_panel(
+    local_server: Callable[..., str],
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    """The panel prints at response.done, while the audio still plays: ``responses`` later says
+    how much played by then (it stayed at the first buffer's worth)."""
+    c = console_factory(local_server(token_delay_ms=0))
+    _, buffer = playing_voice(c)
+    await c.wait_for("type help")
+    await c.line("create " + json.dumps("one two three"), expect="╰")
+    assert buffer.played_ms == 0 and buffer.received_ms >= 300
+    buffer.pull(buffer.received_samples)  # the card took all of it, after the panel
+    await c.line("responses", expect="played")
+    assert f"· played {buffer.played_ms / 1000:.2f} s" in c.buffer.getvalue()
+    assert f"played {buffer.received_ms / 1000:.2f} s" in c.buffer.getvalue()
