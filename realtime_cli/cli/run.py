@@ -228,8 +228,14 @@ def repl(
     ] = "events",
     audio_out: AudioOutDirOpt = None,
     play: Annotated[
-        bool, typer.Option("--play", help="Play output audio as it arrives (the audio extra).")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--play/--no-play",
+            help="Play output audio as it arrives (the audio extra). [default: when the extra "
+            "is installed and a sound device opens]",
+            show_default=False,
+        ),
+    ] = None,
     audio_device: Annotated[
         str | None,
         typer.Option(
@@ -253,7 +259,7 @@ def repl(
 
     endpoint = connection.endpoint()
     voice = None
-    if audio_out is not None or play or audio_device is not None:
+    if audio_out is not None or play is not None or audio_device is not None:
         voice = VoiceOptions(_audio_dir(audio_out), play, audio_device)
     settings = console_tools(tools, profile_handlers(connection))
     with connection.recording() as recorder:

@@ -41,7 +41,9 @@ class VoiceOptions:
     """The console's voice options: ``--audio-out DIR``, ``--play``, ``--audio-device``."""
 
     audio_out: Path | None = None
-    play: bool = False
+    # None: play when the answers have audio, the audio extra is installed and a device opens
+    # (the first audio delta tries, once, quietly); --play insists, --no-play never plays.
+    play: bool | None = None
     device: str | None = None
 
 
@@ -51,10 +53,11 @@ class Voice:
         shell: Shell,
         *,
         audio_out: Path | None = None,
-        play: bool = False,
+        play: bool | None = False,
         device: str | None = None,
     ) -> None:
         self.shell = shell
+        self.auto_play = play is None  # see VoiceOptions.play
         self.takes = Takes()
         self.audio_out = audio_out
         self.device = device
@@ -92,6 +95,10 @@ class Voice:
         type_ = received.update.type
         take = self.takes.feed(event)
         if type_ == Server.response_output_audio_delta and take is not None:
+            if self.auto_play:
+                self.auto_play = False  # one try: no extra or no device is no error here
+                with contextlib.suppress(RtcError):
+                    self.open_player()
             self._play(take.response_id, event, take.format)
         elif type_ == Server.response_done and take is not None:
             if self.player is not None and self.player.buffer.response_id == take.response_id:

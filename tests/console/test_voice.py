@@ -4,12 +4,14 @@ live playback through a fake device at the player's seam, and barge-in."""
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import wave
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from console_harness import Console_, console, console_factory, flat  # noqa: F401 (fixtures)
 from sounds import silence, tone, write
 
@@ -289,3 +291,37 @@ async def test_responses_shows_what_played_after_the_panel(
     await c.line("responses", expect="played")
     assert f"· played {buffer.played_ms / 1000:.2f} s" in c.buffer.getvalue()
     assert f"played {buffer.received_ms / 1000:.2f} s" in c.buffer.getvalue()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("miniaudio") is None, reason="the audio extra: pip install '.[audio]'"
+)
+async def test_the_console_plays_by_default_when_a_device_opens(
+    server_url: str,
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    c = console_factory(server_url)
+    voice = Voice(c.shell, play=None, device="null")  # the console's default: play if it can
+    await c.wait_for("type help")
+    assert voice.player is None  # nothing opened before there is audio to play
+    await c.line("create " + json.dumps("one two three"), expect="╰")
+    assert voice.player is not None and voice.player.buffer.received_ms >= 300
+    voice.player.close()
+
+
+async def test_without_the_extra_the_default_is_quiet(
+    server_url: str,
+    console_factory: Callable[..., Console_],  # noqa: F811
+) -> None:
+    import sys
+
+    c = console_factory(server_url)
+    sys.modules["miniaudio"] = None  # type: ignore[assignment]
+    try:
+        voice = Voice(c.shell, play=None)
+        await c.wait_for("type help")
+        out = await c.line("create " + json.dumps("one two three"), expect="╰")
+    finally:
+        del sys.modules["miniaudio"]
+    assert voice.player is None
+    assert "audio extra" not in out and "one two three" in out
