@@ -24,8 +24,9 @@ MAX_SECONDS = 10 * 60  # per response: audio beyond it is counted, not kept
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def format_of(config: Any) -> str | None:
-    """The output format named by a session or response object (GA or beta), if any."""
+def format_named(config: Any) -> str | None:
+    """The output format's name as a session or response object gives it (GA
+    ``audio.output.format``, beta ``output_audio_format``), unchecked; None if it names none."""
     if not isinstance(config, dict):
         return None
     audio_config = config.get("audio")
@@ -34,7 +35,13 @@ def format_of(config: Any) -> str | None:
     name = fmt.get("type") if isinstance(fmt, dict) else fmt
     if not isinstance(name, str):
         name = config.get("output_audio_format")
-    return codecs.format_name(name) if isinstance(name, str) else None
+    return name if isinstance(name, str) else None
+
+
+def format_of(config: Any) -> str | None:
+    """The output format named by a session or response object (GA or beta), if any."""
+    name = format_named(config)
+    return codecs.format_name(name) if name is not None else None
 
 
 @dataclass

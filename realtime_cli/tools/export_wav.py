@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from realtime_cli.audio import codecs as audio
+from realtime_cli.audio.takes import format_named
 from realtime_cli.errors import RtcError, UsageError
 from realtime_cli.protocol.events import Server, ga_type
 from realtime_cli.session.recording import Entry, Header, Row
@@ -61,16 +62,10 @@ class Written:
 
 
 def format_of(config: Any) -> str | None:
-    """The output audio format named by a session or response object (GA or beta), if any."""
-    if not isinstance(config, dict):
-        return None
-    audio_config = config.get("audio")
-    output = audio_config.get("output") if isinstance(audio_config, dict) else None
-    fmt = output.get("format") if isinstance(output, dict) else None
-    name = fmt.get("type") if isinstance(fmt, dict) else fmt
-    if not isinstance(name, str):
-        name = config.get("output_audio_format")
-    return audio.BETA_FORMATS.get(name, name) if isinstance(name, str) else None
+    """The output audio format named by a session or response object (GA or beta), if any;
+    a name rtc cannot decode is kept as it is, so the export can say which it skipped."""
+    name = format_named(config)
+    return audio.BETA_FORMATS.get(name, name) if name is not None else None
 
 
 def collect(rows: Iterable[Row], notice: Callable[[str], None]) -> tuple[list[Track], bool]:
