@@ -16,6 +16,7 @@ import os
 from array import array
 from collections.abc import Callable, Generator, Iterator
 from types import ModuleType
+from typing import Any
 
 from realtime_cli.errors import RtcError
 
@@ -120,20 +121,14 @@ def open_playback(pull: Callable[[int], bytes], device: str | None = None) -> _D
 
     generator = feeder()
     next(generator)
-    try:
-        with quiet_stderr():
-            opened = miniaudio.PlaybackDevice(
-                output_format=miniaudio.SampleFormat.SIGNED16,
-                nchannels=1,
-                sample_rate=24_000,
-                buffersize_msec=20,
-                backends=_backends(miniaudio, device),
-            )
-            opened.start(generator)
-    except miniaudio.MiniaudioError as exc:
-        why = f"no audio output device ({_reason(exc)}); RTC_AUDIO_DEVICE=null plays to no device"
-        raise RtcError(why) from None
-    return _Device(opened)
+    return _started(
+        miniaudio,
+        miniaudio.PlaybackDevice,
+        "output_format",
+        device,
+        generator,
+        "no audio output device ({}); RTC_AUDIO_DEVICE=null plays to no device",
+    )
 
 
 def open_capture(on_chunk: Callable[[bytes], None], device: str | None = None) -> _Device:
@@ -148,10 +143,31 @@ def open_capture(on_chunk: Callable[[bytes], None], device: str | None = None) -
 
     generator = taker()
     next(generator)
+    return _started(
+        miniaudio,
+        miniaudio.CaptureDevice,
+        "input_format",
+        device,
+        generator,
+        "no audio input device ({}); RTC_AUDIO_DEVICE=null records silence",
+    )
+
+
+def _started(
+    miniaudio: ModuleType,
+    device_class: Any,
+    format_keyword: str,
+    device: str | None,
+    generator: Generator[Any, Any, None],
+    failure: str,
+) -> _Device:
+    """Open a 24 kHz mono PCM16 device of ``device_class`` and start it on ``generator``. ALSA
+    writes its complaints to fd 2 while a device opens: they are silenced, and a failure is one
+    line (``failure`` with the reason)."""
     try:
         with quiet_stderr():
-            opened = miniaudio.CaptureDevice(
-                input_format=miniaudio.SampleFormat.SIGNED16,
+            opened = device_class(
+                **{format_keyword: miniaudio.SampleFormat.SIGNED16},
                 nchannels=1,
                 sample_rate=24_000,
                 buffersize_msec=20,
@@ -159,6 +175,5 @@ def open_capture(on_chunk: Callable[[bytes], None], device: str | None = None) -
             )
             opened.start(generator)
     except miniaudio.MiniaudioError as exc:
-        why = f"no audio input device ({_reason(exc)}); RTC_AUDIO_DEVICE=null records silence"
-        raise RtcError(why) from None
+        raise RtcError(failure.format(_reason(exc))) from None
     return _Device(opened)
